@@ -1,0 +1,50 @@
+# datatrain — `make run` serves the app; `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-retrieval clean
+
+## Installs the build tools that are missing (each step is skipped when already there).
+setup-build:
+	@scripts/setup.sh build
+
+## Installs what the tests need on top of the build tools (chromium, npm packages) and starts the databases.
+setup-test:
+	@scripts/setup.sh test
+	@scripts/services.sh
+
+build: setup-build
+	cargo leptos build --release
+
+run: build
+	@mkdir -p data
+	./target/release/datatrain
+
+fmt-check:
+	cargo fmt --check
+
+clippy:
+	cargo clippy --features ssr --all-targets -- -D warnings
+
+test-rust:
+	cargo test --features ssr
+
+test-e2e:
+	scripts/e2e.sh
+
+test: setup-test
+	@scripts/timed.sh "format check" $(MAKE) --no-print-directory fmt-check
+	@scripts/timed.sh "clippy" $(MAKE) --no-print-directory clippy
+	@scripts/timed.sh "rust tests" $(MAKE) --no-print-directory test-rust
+	@scripts/timed.sh "release build" cargo leptos build --release
+	@scripts/timed.sh "playwright" $(MAKE) --no-print-directory test-e2e
+
+services:
+	@scripts/services.sh
+
+clean:
+	cargo clean

@@ -1,0 +1,33 @@
+import { test, expect } from "@playwright/test";
+
+test("home page renders meaningful content", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Train what your SQL assistant knows");
+  await expect(page.getByTestId("check-server")).toBeVisible();
+});
+
+test("a click calls a server function and the page shows its answer", async ({ page }, info) => {
+  test.skip(info.project.name === "no-js", "needs hydration");
+  await page.goto("/");
+  // Wait until the WASM has hydrated the page, so the click goes through the ServerAction.
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  const answer = page.getByTestId("server-answer");
+  await expect(answer).toHaveText("");
+  await page.getByTestId("check-server").click();
+  await expect(answer).toContainText(/Server \d+\.\d+\.\d+ is up; its database answers\./);
+  // The page was not reloaded: the answer came through the hydrated action.
+  expect(page.url()).toMatch(/\/$/);
+});
+
+test("unknown pages get the 404 page", async ({ page }) => {
+  const res = await page.goto("/no/such/page");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByTestId("not-found")).toBeVisible();
+});
+
+test("health answers as documented", async ({ request }) => {
+  const res = await request.get("/api/health");
+  expect(res.status()).toBe(200);
+  const body = await res.json();
+  expect(body).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+$/), database: "ok" });
+});

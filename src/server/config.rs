@@ -1,0 +1,197 @@
+//! Configuration from the environment. Every variable is documented in the README.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATATRAIN_DATABASE_URL`: the metadata store (SQLite or PostgreSQL).
+    pub database_url: String,
+    /// `DATATRAIN_ADDR` (wins over `LEPTOS_SITE_ADDR`).
+    pub addr: SocketAddr,
+    /// `DATATRAIN_KEY_FILE`: the session/encryption key, created on first start.
+    pub key_file: PathBuf,
+    /// `LEPTOS_SITE_ROOT`: where cargo-leptos put the site (WASM, JS, CSS, public files).
+    pub site_root: String,
+    /// `DATATRAIN_SOURCES_DIR`: SQLite sources must resolve inside this folder.
+    pub sources_dir: PathBuf,
+    /// `DATATRAIN_WORKERS`: runs that train at once.
+    pub workers: usize,
+    /// `DATATRAIN_THROTTLE_ITEMS_PER_SEC`: items per second for every run (0 = unlimited).
+    pub throttle_items_per_sec: f64,
+    /// `DATATRAIN_SIGNUP`: `open` (default) or `closed` (only the first account may sign up).
+    pub signup_open: bool,
+    /// `DATATRAIN_PUBLIC_URL`: when it starts with `https://`, session cookies are `Secure`.
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/datatrain.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_KEY_FILE: &str = "data/datatrain.key";
+pub const DEFAULT_SOURCES_DIR: &str = "data/sources";
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds the configuration from any variable lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url =
+            get("DATATRAIN_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "DATATRAIN_DATABASE_URL",
+                reason: "expected sqlite://… or postgres://…".into(),
+            });
+        }
+        let (addr_name, addr_text) = match get("DATATRAIN_ADDR") {
+            Some(v) => ("DATATRAIN_ADDR", v),
+            None => match get("LEPTOS_SITE_ADDR") {
+                Some(v) => ("LEPTOS_SITE_ADDR", v),
+                None => ("DATATRAIN_ADDR", DEFAULT_ADDR.into()),
+            },
+        };
+        let addr = addr_text.trim().parse().map_err(|_| ConfigError::Invalid {
+            name: addr_name,
+            reason: format!("{addr_text:?} is not host:port"),
+        })?;
+        let workers = match get("DATATRAIN_WORKERS") {
+            None => 2,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "DATATRAIN_WORKERS",
+                    reason: format!("{v:?} is not a number from 1 to 64"),
+                })?,
+        };
+        let throttle_items_per_sec = match get("DATATRAIN_THROTTLE_ITEMS_PER_SEC") {
+            None => 0.0,
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "DATATRAIN_THROTTLE_ITEMS_PER_SEC",
+                    reason: format!("{v:?} is not a number ≥ 0"),
+                })?,
+        };
+        let signup_open = match get("DATATRAIN_SIGNUP").as_deref().map(str::trim) {
+            None | Some("open") => true,
+            Some("closed") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "DATATRAIN_SIGNUP",
+                    reason: format!("{other:?} is neither open nor closed"),
+                });
+            }
+        };
+        Ok(Config {
+            sources_dir: PathBuf::from(
+                get("DATATRAIN_SOURCES_DIR").unwrap_or_else(|| DEFAULT_SOURCES_DIR.into()),
+            ),
+            workers,
+            throttle_items_per_sec,
+            signup_open,
+            secure_cookies: get("DATATRAIN_PUBLIC_URL")
+                .is_some_and(|u| u.trim().starts_with("https://")),
+            database_url,
+            addr,
+            key_file: PathBuf::from(
+                get("DATATRAIN_KEY_FILE").unwrap_or_else(|| DEFAULT_KEY_FILE.into()),
+            ),
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(c.key_file, PathBuf::from(DEFAULT_KEY_FILE));
+        assert_eq!(c.site_root, "target/site");
+        assert_eq!(c.sources_dir, PathBuf::from(DEFAULT_SOURCES_DIR));
+        assert_eq!(c.workers, 2);
+        assert_eq!(c.throttle_items_per_sec, 0.0);
+        assert!(c.signup_open);
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn datatrain_addr_wins_over_leptos_site_addr() {
+        let c = config(&[
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:4000"),
+            ("DATATRAIN_ADDR", "127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(c.addr.port(), 5000);
+        let c = config(&[("LEPTOS_SITE_ADDR", "127.0.0.1:4000")]).unwrap();
+        assert_eq!(c.addr.port(), 4000);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = config(&[("DATATRAIN_ADDR", "nope")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DATATRAIN_ADDR"), "{e}");
+        let e = config(&[("DATATRAIN_DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DATATRAIN_DATABASE_URL"), "{e}");
+        for (name, value) in [
+            ("DATATRAIN_WORKERS", "0"),
+            ("DATATRAIN_THROTTLE_ITEMS_PER_SEC", "-1"),
+            ("DATATRAIN_SIGNUP", "maybe"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+        let c = config(&[
+            ("DATATRAIN_SIGNUP", "closed"),
+            ("DATATRAIN_PUBLIC_URL", "https://x.example"),
+        ])
+        .unwrap();
+        assert!(!c.signup_open && c.secure_cookies);
+    }
+}
+
+impl Config {
+    /// The metadata store's own SQLite file, which no source may point at.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let rest = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next()?;
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}

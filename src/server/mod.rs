@@ -1,0 +1,14 @@
+//! Everything that runs only on the server.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod rest;
+pub mod search;
+pub mod services;
+pub mod sources;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod training;

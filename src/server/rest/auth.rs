@@ -1,0 +1,57 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use tower_sessions::Session;
+
+use super::extract::Json;
+use crate::domain::dto::{Credentials, UserView};
+use crate::domain::error::AppError;
+use crate::server::auth::{CurrentUser, SESSION_USER};
+use crate::server::services::Services;
+
+pub async fn signup(
+    State(services): State<Services>,
+    Json(creds): Json<Credentials>,
+) -> Result<(StatusCode, axum::Json<UserView>), AppError> {
+    let user = services.signup(&creds).await?;
+    Ok((StatusCode::CREATED, axum::Json(user)))
+}
+
+pub async fn login(
+    State(services): State<Services>,
+    session: Session,
+    Json(creds): Json<Credentials>,
+) -> Result<axum::Json<UserView>, AppError> {
+    let user = services.login(&creds).await?;
+    start_session(&session, &user).await?;
+    Ok(axum::Json(UserView {
+        id: user.id,
+        username: user.username,
+    }))
+}
+
+/// Signs `user` in on this session (a new session id, against fixation).
+pub async fn start_session(session: &Session, user: &CurrentUser) -> Result<(), AppError> {
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_USER, user).await
+    };
+    stored.await.map_err(|e| {
+        tracing::error!(error = %e, "cannot store the session");
+        AppError::Internal
+    })
+}
+
+pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
+    session.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "cannot delete the session");
+        AppError::Internal
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(user: CurrentUser) -> axum::Json<UserView> {
+    axum::Json(UserView {
+        id: user.id,
+        username: user.username,
+    })
+}

@@ -1,0 +1,85 @@
+//! Extractors that answer bad input in the app's error format (`{"detail": …}`).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::domain::error::AppError;
+
+/// `axum::Json`, with rejections as `AppError`: 413 for bodies over the limit,
+/// 400 for malformed JSON or a missing content type, 422 for wrong types
+/// (the detail names the field).
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::PayloadTooLarge;
+    }
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            AppError::Unprocessable(format!("invalid request body: {}", e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::BadRequest("expected a JSON body with Content-Type: application/json".into())
+        }
+        other => AppError::BadRequest(other.body_text()),
+    }
+}
+
+/// A dataset or document id from the path: anything that is not a positive integer is 404.
+pub fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(AppError::not_found)
+}
+
+/// Like [`Json`], but an empty body is `None` (for requests whose body is optional).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(e.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(v) => Ok(OptionalJson(Some(v))),
+            Err(e) if e.inner().is_data() => Err(AppError::Unprocessable(format!(
+                "invalid request body: {}: {}",
+                e.path(),
+                e.inner()
+            ))),
+            Err(e) => Err(AppError::BadRequest(format!(
+                "malformed JSON: {}",
+                e.inner()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Search over the trained collection: text processing for the index and the
+//! queries, and ranking.
+
+pub mod rank;
+pub mod text;

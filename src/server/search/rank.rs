@@ -1,0 +1,115 @@
+//! Fusing full-text hits into a ranking of tables and items.
+//!
+//! Items are ranked by the full-text index; each hit votes for the table it
+//! belongs to with a reciprocal-rank weight (DDL more than examples, examples
+//! more than documentation), and a table whose name the question names gets a
+//! bonus. DDL items then take their table's score, so the DDL items come out
+//! in the order of the tables.
+
+use std::collections::HashMap;
+
+use super::text::{query_terms, split_identifier, stem};
+
+/// Reciprocal-rank constant: smaller favours the top hits more.
+const RRF_K: f64 = 10.0;
+
+fn kind_weight(kind: &str) -> f64 {
+    match kind {
+        "ddl" => 1.0,
+        "sql" => 0.7,
+        _ => 0.5,
+    }
+}
+
+/// A hit as the fusion sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub kind: String,
+    pub table_name: Option<String>,
+}
+
+/// Table names ranked by fused score, with their scores.
+pub fn rank_tables(question: &str, hits: &[Hit]) -> Vec<(String, f64)> {
+    let mut scores: HashMap<&str, f64> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (rank, hit) in hits.iter().enumerate() {
+        if let Some(t) = hit.table_name.as_deref() {
+            if !scores.contains_key(t) {
+                order.push(t);
+            }
+            *scores.entry(t).or_default() += kind_weight(&hit.kind) / (RRF_K + rank as f64 + 1.0);
+        }
+    }
+    let terms = query_terms(question);
+    for t in &order {
+        if names_table(&terms, t) {
+            *scores.entry(t).or_default() += 2.0 / (RRF_K + 1.0);
+        }
+    }
+    let mut ranked: Vec<(String, f64)> = order.iter().map(|t| (t.to_string(), scores[t])).collect();
+    // Stable: ties keep the order of first appearance.
+    ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    ranked
+}
+
+/// Whether the question's terms name the table: its whole name (joined and
+/// stemmed, `InvoiceLine` → `invoiceline`) appears, or all its parts do.
+pub fn names_table(terms: &[String], table: &str) -> bool {
+    let parts = split_identifier(table);
+    if parts.is_empty() {
+        return false;
+    }
+    let joined = stem(&parts.concat());
+    if terms.iter().any(|t| *t == joined || stem(t) == joined) {
+        return true;
+    }
+    parts.len() > 1
+        && parts
+            .iter()
+            .all(|p| terms.iter().any(|t| stem(t) == stem(p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(kind: &str, table: &str) -> Hit {
+        Hit {
+            kind: kind.into(),
+            table_name: Some(table.into()),
+        }
+    }
+
+    #[test]
+    fn a_named_table_wins_over_more_hits() {
+        let hits = vec![
+            hit("sql", "PlaylistTrack"),
+            hit("sql", "PlaylistTrack"),
+            hit("sql", "Track"),
+            hit("ddl", "PlaylistTrack"),
+        ];
+        let ranked = rank_tables("How many tracks are there?", &hits);
+        assert_eq!(ranked[0].0, "Track");
+        assert_eq!(ranked[1].0, "PlaylistTrack");
+    }
+
+    #[test]
+    fn rank_and_kind_weigh() {
+        let hits = vec![hit("ddl", "A"), hit("sql", "B"), hit("documentation", "C")];
+        let ranked: Vec<_> = rank_tables("something else", &hits)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(ranked, vec!["A", "B", "C"]);
+    }
+
+    #[test]
+    fn table_naming() {
+        let terms = query_terms("list every invoice line of customer 5");
+        assert!(names_table(&terms, "InvoiceLine"));
+        assert!(names_table(&terms, "invoice_line"));
+        assert!(names_table(&terms, "Customer"));
+        assert!(!names_table(&terms, "Track"));
+        assert!(!names_table(&query_terms("playlists"), "PlaylistTrack"));
+    }
+}

@@ -1,0 +1,207 @@
+use super::{Services, dataset_view, status_of};
+use crate::domain::dto::{
+    CreateDataset, DatasetView, DocView, NewDoc, PatchDataset, TableView, format_ms,
+};
+use crate::domain::error::AppError;
+use crate::server::auth::CurrentUser;
+use crate::server::sources::{Source, SourceError};
+use crate::server::store::{DatasetPatch, StoreError};
+
+const NAME_MAX: usize = 100;
+const DESCRIPTION_MAX: usize = 2000;
+const DOC_TITLE_MAX: usize = 200;
+const DOC_CONTENT_MAX: usize = 200_000;
+
+/// A dataset name: trimmed, 1-100 characters.
+fn parse_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        return Err(AppError::Unprocessable(format!(
+            "name must be 1-{NAME_MAX} characters"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+fn parse_description(d: &str) -> Result<String, AppError> {
+    if d.chars().count() > DESCRIPTION_MAX {
+        return Err(AppError::Unprocessable(format!(
+            "description must be at most {DESCRIPTION_MAX} characters"
+        )));
+    }
+    Ok(d.trim().to_string())
+}
+
+fn name_taken(e: StoreError) -> AppError {
+    match e {
+        StoreError::Unique => {
+            AppError::Conflict("You already have a dataset with this name".into())
+        }
+        e => e.into(),
+    }
+}
+
+/// Errors reaching a source, for listing its tables: 502 with a message that never holds a password.
+fn unreachable(e: SourceError) -> AppError {
+    AppError::BadGateway(e.to_string())
+}
+
+impl Services {
+    pub async fn create_dataset(
+        &self,
+        user: &CurrentUser,
+        req: &CreateDataset,
+    ) -> Result<DatasetView, AppError> {
+        let name = parse_name(&req.name)?;
+        let description = parse_description(req.description.as_deref().unwrap_or(""))?;
+        let url = self.parse_source(&req.source_url)?;
+        let row = self
+            .inner
+            .store
+            .insert_dataset(user.id, &name, &description, url.as_str())
+            .await
+            .map_err(name_taken)?;
+        tracing::info!(dataset = row.id, user = user.id, source = %url.masked(), "dataset created");
+        Ok(dataset_view(&row))
+    }
+
+    pub async fn list_datasets(&self, user: &CurrentUser) -> Result<Vec<DatasetView>, AppError> {
+        Ok(self
+            .inner
+            .store
+            .datasets_of(user.id)
+            .await?
+            .iter()
+            .map(dataset_view)
+            .collect())
+    }
+
+    pub async fn get_dataset(&self, user: &CurrentUser, id: i64) -> Result<DatasetView, AppError> {
+        Ok(dataset_view(&self.owned(user, id).await?))
+    }
+
+    pub async fn patch_dataset(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        req: &PatchDataset,
+    ) -> Result<DatasetView, AppError> {
+        let row = self.owned(user, id).await?;
+        let patch = DatasetPatch {
+            name: req.name.as_deref().map(parse_name).transpose()?,
+            description: req
+                .description
+                .as_deref()
+                .map(parse_description)
+                .transpose()?,
+            source_url: req
+                .source_url
+                .as_deref()
+                .map(|u| self.parse_source(u).map(|u| u.as_str().to_string()))
+                .transpose()?,
+        };
+        if patch.source_url.is_some() && status_of(&row).has_open_run() {
+            return Err(AppError::Conflict(
+                "The source cannot change while a run is open".into(),
+            ));
+        }
+        let row = self
+            .inner
+            .store
+            .update_dataset(id, &patch)
+            .await
+            .map_err(name_taken)?
+            .ok_or_else(AppError::not_found)?;
+        Ok(dataset_view(&row))
+    }
+
+    pub async fn delete_dataset(&self, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+        let row = self.owned(user, id).await?;
+        if status_of(&row).is_active() || !self.inner.store.delete_dataset(id).await? {
+            return Err(AppError::Conflict(
+                "Training is in progress: pause or cancel it first".into(),
+            ));
+        }
+        tracing::info!(dataset = id, user = user.id, "dataset deleted");
+        Ok(())
+    }
+
+    /// The source's tables, read live.
+    pub async fn source_tables(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+    ) -> Result<Vec<TableView>, AppError> {
+        let row = self.owned(user, id).await?;
+        let url = self.parse_source(&row.source_url)?;
+        let source = Source::open(&url).await.map_err(unreachable)?;
+        let tables = source.list_tables().await.map_err(unreachable);
+        source.close().await;
+        Ok(tables?
+            .into_iter()
+            .map(|t| TableView {
+                name: t.name,
+                column_count: t.column_count,
+            })
+            .collect())
+    }
+
+    pub async fn list_docs(&self, user: &CurrentUser, id: i64) -> Result<Vec<DocView>, AppError> {
+        self.owned(user, id).await?;
+        Ok(self
+            .inner
+            .store
+            .docs(id)
+            .await?
+            .into_iter()
+            .map(|d| DocView {
+                id: d.id,
+                title: d.title,
+                content: d.content,
+                created_at: format_ms(d.created_at),
+            })
+            .collect())
+    }
+
+    pub async fn add_doc(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        req: &NewDoc,
+    ) -> Result<DocView, AppError> {
+        self.owned(user, id).await?;
+        let title = req.title.trim();
+        if title.chars().count() > DOC_TITLE_MAX {
+            return Err(AppError::Unprocessable(format!(
+                "title must be at most {DOC_TITLE_MAX} characters"
+            )));
+        }
+        let content = req.content.trim();
+        if content.is_empty() || content.chars().count() > DOC_CONTENT_MAX {
+            return Err(AppError::Unprocessable(format!(
+                "content must be 1-{DOC_CONTENT_MAX} characters"
+            )));
+        }
+        let d = self.inner.store.insert_doc(id, title, content).await?;
+        Ok(DocView {
+            id: d.id,
+            title: d.title,
+            content: d.content,
+            created_at: format_ms(d.created_at),
+        })
+    }
+
+    pub async fn delete_doc(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        doc_id: i64,
+    ) -> Result<(), AppError> {
+        self.owned(user, id).await?;
+        if self.inner.store.delete_doc(id, doc_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::not_found())
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The operations both doors (REST handlers and server functions) call. Every
+//! function takes the signed-in user and checks that the dataset is theirs; a
+//! dataset of another user is "not found".
+
+mod accounts;
+mod datasets;
+mod training;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::domain::dto::{DatasetView, format_ms};
+use crate::domain::error::AppError;
+use crate::domain::status::Status;
+use crate::server::auth::{CurrentUser, LoginLimiter};
+use crate::server::sources::SourceUrl;
+use crate::server::sources::url::mask_password;
+use crate::server::store::{DatasetRow, Store};
+use crate::server::training::Runner;
+
+pub use training::{LOGS_DEFAULT, LOGS_MAX, SEARCH_K_DEFAULT, SEARCH_K_MAX};
+
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    runner: Runner,
+    sources_dir: PathBuf,
+    /// Files no source may point at (datatrain's own database).
+    forbidden: Vec<PathBuf>,
+    signup_open: bool,
+    limiter: LoginLimiter,
+}
+
+impl Services {
+    pub fn new(
+        store: Store,
+        runner: Runner,
+        sources_dir: PathBuf,
+        forbidden: Vec<PathBuf>,
+        signup_open: bool,
+    ) -> Self {
+        Services {
+            inner: Arc::new(Inner {
+                store,
+                runner,
+                sources_dir,
+                forbidden,
+                signup_open,
+                limiter: LoginLimiter::default(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn runner(&self) -> &Runner {
+        &self.inner.runner
+    }
+
+    /// The dataset if it belongs to `user`; otherwise 404 (its existence is not revealed).
+    async fn owned(&self, user: &CurrentUser, id: i64) -> Result<DatasetRow, AppError> {
+        self.inner
+            .store
+            .dataset_of(id, user.id)
+            .await?
+            .ok_or_else(AppError::not_found)
+    }
+
+    fn parse_source(&self, url: &str) -> Result<SourceUrl, AppError> {
+        SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
+            .map_err(|e| AppError::Unprocessable(e.message().to_string()))
+    }
+}
+
+pub(crate) fn status_of(row: &DatasetRow) -> Status {
+    Status::parse(&row.status).unwrap_or(Status::Failed)
+}
+
+pub(crate) fn dataset_view(row: &DatasetRow) -> DatasetView {
+    DatasetView {
+        id: row.id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        source_url: mask_password(&row.source_url),
+        table_names: serde_json::from_str(&row.table_names).unwrap_or_default(),
+        status: status_of(row),
+        process_rate: row.process_rate,
+        error_msg: row.error_msg.clone(),
+        last_train_at: row.last_train_at.map(format_ms),
+        created_at: format_ms(row.created_at),
+        updated_at: format_ms(row.updated_at),
+    }
+}

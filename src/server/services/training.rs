@@ -1,0 +1,393 @@
+use super::{Services, status_of};
+use crate::domain::dto::{
+    LogEntry, Message, Progress, RunView, SearchItem, SearchResult, StartTraining, Started,
+    format_ms,
+};
+use crate::domain::error::AppError;
+use crate::domain::status::{Event, Refusal, Status, transition};
+use crate::server::auth::CurrentUser;
+use crate::server::search::rank::{Hit, rank_tables};
+use crate::server::search::text::{fts5_match, pg_tsquery, query_terms};
+use crate::server::store::StartRun;
+use crate::server::store::{Backend, DatasetRow, StoreError, now_ms};
+use crate::server::training::executor::Interrupt;
+
+pub const LOGS_DEFAULT: i64 = 50;
+pub const LOGS_MAX: i64 = 500;
+pub const SEARCH_K_DEFAULT: i64 = 10;
+pub const SEARCH_K_MAX: i64 = 50;
+/// Conditional writes retried this often when the dataset changes under them.
+const RETRIES: usize = 5;
+const TABLES_MAX: usize = 5000;
+
+fn refused(r: Refusal) -> AppError {
+    match r {
+        Refusal::Conflict(m) => AppError::Conflict(m.into()),
+        Refusal::Invalid(m) => AppError::BadRequest(m.into()),
+    }
+}
+
+fn message(m: &str) -> Message {
+    Message {
+        message: m.to_string(),
+    }
+}
+
+impl Services {
+    /// Queues a run (pending|completed|failed → queued). The table names are
+    /// checked against the source by the run itself (stage 1).
+    pub async fn start_training(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        req: &StartTraining,
+    ) -> Result<Started, AppError> {
+        if let Some(rate) = req.max_items_per_sec
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(AppError::Unprocessable(
+                "max_items_per_sec must be a number above 0".into(),
+            ));
+        }
+        for _ in 0..RETRIES {
+            let row = self.owned(user, id).await?;
+            let from = status_of(&row);
+            transition(from, Event::Start).map_err(refused)?;
+            let tables = match &req.table_names {
+                Some(list) => list.clone(),
+                None => serde_json::from_str::<Vec<String>>(&row.table_names).unwrap_or_default(),
+            };
+            if tables.is_empty() {
+                return Err(AppError::BadRequest("table_names must not be empty".into()));
+            }
+            if tables.len() > TABLES_MAX || tables.iter().any(|t| t.is_empty() || t.len() > 512) {
+                return Err(AppError::BadRequest(format!(
+                    "table_names must hold 1-{TABLES_MAX} names of 1-512 characters"
+                )));
+            }
+            let tables_json = serde_json::to_string(&tables).unwrap_or_else(|_| "[]".into());
+            let start = StartRun {
+                dataset_id: id,
+                from,
+                from_process_rate: row.process_rate,
+                from_error: row.error_msg.as_deref(),
+                table_names_json: &tables_json,
+                max_items_per_sec: req.max_items_per_sec,
+            };
+            match self.inner.store.start_run(start).await {
+                Ok(Some(run_id)) => {
+                    self.inner.runner.wake();
+                    tracing::info!(
+                        dataset = id,
+                        run = run_id,
+                        tables = tables.len(),
+                        "training queued"
+                    );
+                    return Ok(Started {
+                        status: Status::Queued,
+                        run_id,
+                    });
+                }
+                Ok(None) => continue,
+                Err(StoreError::Unique) => {
+                    return Err(refused(Refusal::Conflict(
+                        crate::domain::status::MSG_ALREADY_TRAINING,
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(
+            "The dataset changed meanwhile; try again".into(),
+        ))
+    }
+
+    /// queued|training → paused. The status is written first (other processes see
+    /// it), then the running task is told to stop after its current item.
+    pub async fn pause_training(&self, user: &CurrentUser, id: i64) -> Result<Message, AppError> {
+        self.change_open_run(user, id, Event::Pause, "Training paused")
+            .await?;
+        self.inner.runner.interrupt(id, Interrupt::Pause);
+        Ok(message("Training paused"))
+    }
+
+    /// paused → queued: the same run continues from its checkpoint.
+    pub async fn resume_training(&self, user: &CurrentUser, id: i64) -> Result<Message, AppError> {
+        self.change_open_run(user, id, Event::Resume, "Training resumed")
+            .await?;
+        self.inner.runner.wake();
+        Ok(message("Training resumed"))
+    }
+
+    async fn change_open_run(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        event: Event,
+        log: &str,
+    ) -> Result<(), AppError> {
+        for _ in 0..RETRIES {
+            let row = self.owned(user, id).await?;
+            let from = status_of(&row);
+            let to = transition(from, event).map_err(refused)?;
+            if self
+                .inner
+                .store
+                .set_open_run_status(id, from, to, log)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(AppError::Conflict(
+            "The dataset changed meanwhile; try again".into(),
+        ))
+    }
+
+    /// queued|training|paused → the status before the run; the run's partial data is discarded.
+    pub async fn cancel_training(&self, user: &CurrentUser, id: i64) -> Result<Message, AppError> {
+        for _ in 0..RETRIES {
+            let row = self.owned(user, id).await?;
+            let from = status_of(&row);
+            let Some(run) = self.inner.store.open_run(id).await? else {
+                transition(
+                    from,
+                    Event::Cancel {
+                        before_run: Status::Pending,
+                    },
+                )
+                .map_err(refused)?;
+                continue;
+            };
+            let before = Status::parse(&run.prev_status).unwrap_or(Status::Pending);
+            let to = transition(from, Event::Cancel { before_run: before }).map_err(refused)?;
+            if self.inner.store.cancel_open_run(id, from, &run, to).await? {
+                self.inner.runner.interrupt(id, Interrupt::Cancel);
+                return Ok(message("Training cancelled"));
+            }
+        }
+        Err(AppError::Conflict(
+            "The dataset changed meanwhile; try again".into(),
+        ))
+    }
+
+    /// Deletes every collection version (refused while queued or training; a paused run is cancelled).
+    pub async fn delete_training_data(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+    ) -> Result<Message, AppError> {
+        for _ in 0..RETRIES {
+            let row = self.owned(user, id).await?;
+            let from = status_of(&row);
+            transition(from, Event::DeleteData).map_err(refused)?;
+            if self.inner.store.delete_training_data(id, from).await? {
+                if from == Status::Paused {
+                    self.inner.runner.interrupt(id, Interrupt::Cancel);
+                }
+                return Ok(message("Training data deleted"));
+            }
+        }
+        Err(AppError::Conflict(
+            "The dataset changed meanwhile; try again".into(),
+        ))
+    }
+
+    /// The seed's four fields plus stage, queue position and ETA. One read, no write.
+    pub async fn progress(&self, user: &CurrentUser, id: i64) -> Result<Progress, AppError> {
+        let p = self
+            .inner
+            .store
+            .progress(id, user.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let status = Status::parse(&p.status).unwrap_or(Status::Failed);
+        let eta_seconds = match (status, p.claimed_at, p.claimed_rate) {
+            (Status::Training, Some(claimed_at), Some(claimed_rate))
+                if p.process_rate > claimed_rate + 0.5 =>
+            {
+                let elapsed = (now_ms() - claimed_at).max(0) as f64 / 1000.0;
+                let per_point = elapsed / (p.process_rate - claimed_rate);
+                Some((per_point * (100.0 - p.process_rate)).round() as i64)
+            }
+            _ => None,
+        };
+        Ok(Progress {
+            status,
+            process_rate: p.process_rate,
+            error_msg: p.error_msg,
+            last_train_at: p.last_train_at.map(format_ms),
+            stage: p
+                .stage
+                .and_then(|s| u8::try_from(s).ok())
+                .filter(|_| status.has_open_run()),
+            queue_position: p
+                .queue_ahead
+                .filter(|_| status == Status::Queued)
+                .map(|n| n + 1),
+            eta_seconds,
+        })
+    }
+
+    pub async fn logs(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>, AppError> {
+        if !(1..=LOGS_MAX).contains(&limit) {
+            return Err(AppError::BadRequest(format!("limit must be 1-{LOGS_MAX}")));
+        }
+        self.owned(user, id).await?;
+        Ok(self
+            .inner
+            .store
+            .recent_logs(id, limit)
+            .await?
+            .into_iter()
+            .map(|l| LogEntry {
+                id: l.id,
+                content: l.content,
+                created_at: format_ms(l.created_at),
+            })
+            .collect())
+    }
+
+    pub async fn runs(&self, user: &CurrentUser, id: i64) -> Result<Vec<RunView>, AppError> {
+        self.owned(user, id).await?;
+        let mut out = Vec::new();
+        for run in self.inner.store.runs_of(id, 100).await? {
+            let items = match run.item_count {
+                Some(n) => n,
+                None => self.inner.store.version_item_count(run.id).await?,
+            };
+            out.push(RunView {
+                id: run.id,
+                status: run.status,
+                started_at: run.started_at.map(format_ms),
+                finished_at: run.finished_at.map(format_ms),
+                items,
+                error: run.error,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Searches the dataset's last completed collection version.
+    pub async fn search(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        q: &str,
+        k: i64,
+    ) -> Result<SearchResult, AppError> {
+        if !(1..=SEARCH_K_MAX).contains(&k) {
+            return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
+        }
+        if q.trim().is_empty() || q.len() > 2000 {
+            return Err(AppError::BadRequest("q must be 1-2000 characters".into()));
+        }
+        let row = self.owned(user, id).await?;
+        self.search_row(&row, q, k).await
+    }
+
+    pub(crate) async fn search_row(
+        &self,
+        row: &DatasetRow,
+        q: &str,
+        k: i64,
+    ) -> Result<SearchResult, AppError> {
+        let Some(version) = row.live_version else {
+            return Ok(SearchResult {
+                items: Vec::new(),
+                tables: Vec::new(),
+            });
+        };
+        let terms = query_terms(q);
+        let expr = match self.inner.store.backend() {
+            Backend::Sqlite => fts5_match(&terms),
+            Backend::Postgres => pg_tsquery(&terms),
+        };
+        let Some(expr) = expr else {
+            return Ok(SearchResult {
+                items: Vec::new(),
+                tables: Vec::new(),
+            });
+        };
+        // Rank more hits than asked for, so that the table ranking sees enough votes.
+        let pool = (k * 4).max(40);
+        let hits = self
+            .inner
+            .store
+            .search_version(row.id, version, &expr, pool)
+            .await?;
+        let fused: Vec<Hit> = hits
+            .iter()
+            .map(|h| Hit {
+                kind: h.kind.clone(),
+                table_name: h.table_name.clone(),
+            })
+            .collect();
+        let ranked = rank_tables(q, &fused);
+        let table_score: std::collections::HashMap<&str, f64> =
+            ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+        // DDL items take their table's score; the tables' DDL missing from the hits is fetched.
+        let have: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.kind == "ddl")
+            .filter_map(|h| h.table_name.as_deref())
+            .collect();
+        let missing: Vec<String> = ranked
+            .iter()
+            .take(k as usize)
+            .map(|(t, _)| t.clone())
+            .filter(|t| !have.contains(&t.as_str()))
+            .collect();
+        let extra = self
+            .inner
+            .store
+            .ddl_items(row.id, version, &missing)
+            .await?;
+        let mut scored: Vec<SearchItem> = hits
+            .into_iter()
+            .enumerate()
+            .map(|(rank, h)| {
+                let score = match (h.kind.as_str(), h.table_name.as_deref()) {
+                    ("ddl", Some(t)) => table_score.get(t).copied().unwrap_or(0.0),
+                    _ => 0.5 / (10.0 + rank as f64 + 1.0),
+                };
+                SearchItem {
+                    kind: h.kind,
+                    content: h.content,
+                    question: h.question,
+                    table_name: h.table_name,
+                    score,
+                }
+            })
+            .chain(extra.into_iter().map(|h| {
+                let score = h
+                    .table_name
+                    .as_deref()
+                    .and_then(|t| table_score.get(t).copied())
+                    .unwrap_or(0.0);
+                SearchItem {
+                    kind: h.kind,
+                    content: h.content,
+                    question: h.question,
+                    table_name: h.table_name,
+                    score,
+                }
+            }))
+            .collect();
+        scored.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        scored.truncate(k as usize);
+        let items = scored;
+        let tables: Vec<String> = ranked.into_iter().map(|(t, _)| t).collect();
+        Ok(SearchResult { items, tables })
+    }
+}

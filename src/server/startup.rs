@@ -1,0 +1,224 @@
+//! Building and running the application: bind first (port 0 works in tests),
+//! then serve until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use super::auth::DbSessionStore;
+use super::config::Config;
+use super::services::Services;
+use super::state::AppState;
+use super::store::Store;
+use super::training::executor::ExecEnv;
+use super::training::{Runner, RunnerConfig};
+use super::{rest, telemetry};
+use crate::app::{App, shell};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    runner: Runner,
+    shutdown: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] super::store::StoreError),
+    #[error("cannot read or create the key file {path}: {source}")]
+    Key {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        telemetry::init();
+        let key = load_or_create_key(&config.key_file).map_err(|source| StartupError::Key {
+            path: config.key_file.display().to_string(),
+            source,
+        })?;
+        let store = Store::connect(&config.database_url).await?;
+        let runner = Runner::new(store.clone(), runner_config(&config));
+        let forbidden: Vec<_> = config.database_file().into_iter().collect();
+        let services = Services::new(
+            store.clone(),
+            runner.clone(),
+            config.sources_dir.clone(),
+            forbidden,
+            config.signup_open,
+        );
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "datatrain".into()))
+            .site_root(config.site_root.clone())
+            .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
+            .site_addr(local_addr)
+            .build();
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            store: store.clone(),
+            services,
+        };
+        let sessions = SessionManagerLayer::new(DbSessionStore::new(store))
+            .with_name("datatrain_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(config.secure_cookies)
+            .with_expiry(Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::days(7),
+            ))
+            .with_signed(Key::from(&key));
+
+        let routes = generate_route_list(App);
+        let context_state = state.clone();
+        let router = Router::new()
+            .merge(rest::router())
+            .leptos_routes_with_context(
+                &state,
+                routes,
+                move || provide_context(context_state.clone()),
+                {
+                    let options = leptos_options.clone();
+                    move || shell(options.clone())
+                },
+            )
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .layer(sessions)
+            .with_state(state.clone());
+        runner.start();
+
+        tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), "datatrain listening");
+        Ok(Application {
+            listener,
+            router,
+            state,
+            runner,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// A token that stops the server when cancelled (tests use it; signals cancel it too).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Application {
+            listener,
+            router,
+            state,
+            runner,
+            shutdown,
+        } = self;
+        let signal_token = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received");
+            signal_token.cancel();
+        });
+        let token = shutdown.clone();
+        let result = axum::serve(listener, router.into_make_service())
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await;
+        // Running runs checkpoint and go back to the queue, not to failed.
+        runner.shutdown().await;
+        state.store.close().await;
+        tracing::info!("datatrain stopped");
+        result
+    }
+}
+
+fn runner_config(config: &Config) -> RunnerConfig {
+    RunnerConfig {
+        concurrency: config.workers,
+        env: ExecEnv {
+            sources_dir: config.sources_dir.clone(),
+            forbidden_paths: config.database_file().into_iter().collect(),
+            throttle_items_per_sec: config.throttle_items_per_sec,
+        },
+        ..RunnerConfig::default()
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// Reads the 64-byte key, or creates it (mode 0600) on first start.
+pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() >= 64 => return Ok(bytes[..64].to_vec()),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the key file holds fewer than 64 bytes",
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut key = vec![0u8; 64];
+    rand::Rng::fill(&mut rand::rngs::OsRng, &mut key[..]);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, &key)?;
+    tracing::info!(path = %path.display(), "created a new key file");
+    Ok(key)
+}

@@ -1,0 +1,189 @@
+//! Datasets and their documentation.
+
+use super::{Store, StoreError, now_ms, unique};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DatasetRow {
+    pub id: i64,
+    pub owner_id: i64,
+    pub name: String,
+    pub description: String,
+    /// The full URL, password included: it never leaves the server.
+    pub source_url: String,
+    /// JSON array of the last chosen table names.
+    pub table_names: String,
+    pub status: String,
+    pub process_rate: f64,
+    pub error_msg: Option<String>,
+    pub last_train_at: Option<i64>,
+    pub live_version: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocRow {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub title: String,
+    pub content: String,
+    pub created_at: i64,
+}
+
+/// The fields a PATCH may change; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub source_url: Option<String>,
+}
+
+const DATASET_COLUMNS: &str = "id, owner_id, name, description, source_url, table_names, status, process_rate, \
+     error_msg, last_train_at, live_version, created_at, updated_at";
+
+impl Store {
+    pub async fn insert_dataset(
+        &self,
+        owner_id: i64,
+        name: &str,
+        description: &str,
+        source_url: &str,
+    ) -> Result<DatasetRow, StoreError> {
+        let now = now_ms();
+        let sql = format!(
+            "INSERT INTO datasets (owner_id, name, description, source_url, status, process_rate, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0.0, $5, $5) RETURNING {DATASET_COLUMNS}"
+        );
+        sqlx::query_as(&sql)
+            .bind(owner_id)
+            .bind(name)
+            .bind(description)
+            .bind(source_url)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unique)
+    }
+
+    /// The dataset if it exists and belongs to `owner_id`.
+    pub async fn dataset_of(
+        &self,
+        id: i64,
+        owner_id: i64,
+    ) -> Result<Option<DatasetRow>, StoreError> {
+        let sql = format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1 AND owner_id = $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .bind(owner_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn dataset(&self, id: i64) -> Result<Option<DatasetRow>, StoreError> {
+        let sql = format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn datasets_of(&self, owner_id: i64) -> Result<Vec<DatasetRow>, StoreError> {
+        let sql =
+            format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE owner_id = $1 ORDER BY id DESC");
+        Ok(sqlx::query_as(&sql)
+            .bind(owner_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn update_dataset(
+        &self,
+        id: i64,
+        patch: &DatasetPatch,
+    ) -> Result<Option<DatasetRow>, StoreError> {
+        let sql = format!(
+            "UPDATE datasets SET name = COALESCE($2, name), description = COALESCE($3, description), \
+             source_url = COALESCE($4, source_url), updated_at = $5 WHERE id = $1 RETURNING {DATASET_COLUMNS}"
+        );
+        sqlx::query_as(&sql)
+            .bind(id)
+            .bind(patch.name.as_deref())
+            .bind(patch.description.as_deref())
+            .bind(patch.source_url.as_deref())
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unique)
+    }
+
+    /// Deletes a dataset with everything it owns, unless a run is queued or training
+    /// (checked in the same statement). Returns whether it was deleted.
+    pub async fn delete_dataset(&self, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM datasets WHERE id = $1 AND status NOT IN ('queued', 'training')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if deleted == 1 {
+            self.delete_fts_of_dataset(&mut tx, id).await?;
+            sqlx::query("DELETE FROM items WHERE dataset_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM training_logs WHERE dataset_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM training_runs WHERE dataset_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM dataset_docs WHERE dataset_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(deleted == 1)
+    }
+
+    pub async fn insert_doc(
+        &self,
+        dataset_id: i64,
+        title: &str,
+        content: &str,
+    ) -> Result<DocRow, StoreError> {
+        Ok(sqlx::query_as(
+            "INSERT INTO dataset_docs (dataset_id, title, content, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, dataset_id, title, content, created_at",
+        )
+        .bind(dataset_id)
+        .bind(title)
+        .bind(content)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn docs(&self, dataset_id: i64) -> Result<Vec<DocRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, dataset_id, title, content, created_at FROM dataset_docs WHERE dataset_id = $1 ORDER BY id",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_doc(&self, dataset_id: i64, doc_id: i64) -> Result<bool, StoreError> {
+        let n = sqlx::query("DELETE FROM dataset_docs WHERE id = $1 AND dataset_id = $2")
+            .bind(doc_id)
+            .bind(dataset_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+}

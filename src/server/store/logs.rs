@@ -1,0 +1,62 @@
+//! Training logs (the seed's TrainingLog).
+
+use sqlx::AnyConnection;
+
+use super::{Store, StoreError, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LogRow {
+    pub id: i64,
+    pub run_id: Option<i64>,
+    pub level: String,
+    pub content: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Newest first.
+    pub async fn recent_logs(
+        &self,
+        dataset_id: i64,
+        limit: i64,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, run_id, level, content, created_at FROM training_logs \
+             WHERE dataset_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(dataset_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn append_log(
+        &self,
+        dataset_id: i64,
+        run_id: Option<i64>,
+        level: &str,
+        content: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        write_log(&mut conn, dataset_id, run_id, level, content).await
+    }
+}
+
+/// Writes one log line on a connection or inside a transaction.
+pub(crate) async fn write_log(
+    conn: &mut AnyConnection,
+    dataset_id: i64,
+    run_id: Option<i64>,
+    level: &str,
+    content: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO training_logs (dataset_id, run_id, level, content, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(dataset_id)
+        .bind(run_id)
+        .bind(level)
+        .bind(content)
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! Runs one claimed run through the stages, item by item.
+//!
+//! After every item the interrupt is checked and progress advances in memory;
+//! the cursor, progress and produced items are written together at most every
+//! [`CHECKPOINT_EVERY`] and at every stage boundary, so a run's writes grow with
+//! stages and batches, not with items.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::stage::{RunContext, StageError};
+use super::stages;
+use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
+use crate::server::store::{FlushOutcome, RunRow, Store, StoreError};
+
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Why a running task is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Interrupt {
+    Pause = 1,
+    Cancel = 2,
+    /// The server is shutting down: checkpoint and hand the run back to the queue.
+    Shutdown = 3,
+    /// The heartbeat found the run is not this worker's any more.
+    Lost = 4,
+}
+
+/// The in-process signal to a running task (the database status is written first;
+/// this only makes the task stop after its current item instead of at its next checkpoint).
+#[derive(Clone, Default)]
+pub struct RunSignal {
+    token: CancellationToken,
+    reason: Arc<AtomicU8>,
+}
+
+impl RunSignal {
+    pub fn interrupt(&self, why: Interrupt) {
+        let _ = self
+            .reason
+            .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
+        self.token.cancel();
+    }
+
+    pub fn check(&self) -> Option<Interrupt> {
+        match self.reason.load(Ordering::SeqCst) {
+            1 => Some(Interrupt::Pause),
+            2 => Some(Interrupt::Cancel),
+            3 => Some(Interrupt::Shutdown),
+            4 => Some(Interrupt::Lost),
+            _ => None,
+        }
+    }
+
+    pub async fn cancelled(&self) {
+        self.token.cancelled().await
+    }
+}
+
+/// How a run's execution ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecOutcome {
+    Completed,
+    Failed(String),
+    /// Paused: the cursor is stored; resume continues from it.
+    Paused,
+    /// Cancelled, or taken over: this task wrote nothing more.
+    Gone,
+    /// Handed back to the queue at shutdown.
+    Requeued,
+    /// The metadata store failed; the run is left to stale-run recovery.
+    StoreFailed,
+}
+
+/// Where the engine finds sources and what it must never open.
+#[derive(Debug, Clone, Default)]
+pub struct ExecEnv {
+    pub sources_dir: std::path::PathBuf,
+    pub forbidden_paths: Vec<std::path::PathBuf>,
+    /// Items per second for every run (0 = unlimited); a run's own limit wins.
+    pub throttle_items_per_sec: f64,
+}
+
+pub async fn execute(store: Store, run: RunRow, signal: RunSignal, env: &ExecEnv) -> ExecOutcome {
+    match execute_inner(&store, &run, &signal, env).await {
+        Ok(outcome) => outcome,
+        Err(StageError::Store(e)) => {
+            tracing::error!(run = run.id, error = %e, "store error during a run");
+            ExecOutcome::StoreFailed
+        }
+        Err(e) => {
+            let message = e.to_string();
+            match store.fail_run(&run, &message).await {
+                Ok(true) => ExecOutcome::Failed(message),
+                Ok(false) => ExecOutcome::Gone,
+                Err(e) => {
+                    tracing::error!(run = run.id, error = %e, "cannot record a failed run");
+                    ExecOutcome::StoreFailed
+                }
+            }
+        }
+    }
+}
+
+struct Checkpointer<'a> {
+    store: &'a Store,
+    run: &'a RunRow,
+    logs: Vec<(&'static str, String)>,
+    last: Instant,
+}
+
+impl Checkpointer<'_> {
+    async fn flush(
+        &mut self,
+        ctx: &mut RunContext,
+        cursor: Cursor,
+        rate: f64,
+    ) -> Result<FlushOutcome, StoreError> {
+        let logs: Vec<(&str, String)> = self.logs.drain(..).collect();
+        let outcome = self
+            .store
+            .flush_run(self.run, cursor, rate, &ctx.buffer, &logs)
+            .await?;
+        if outcome != FlushOutcome::Gone {
+            ctx.buffer.clear();
+        }
+        self.last = Instant::now();
+        Ok(outcome)
+    }
+}
+
+async fn execute_inner(
+    store: &Store,
+    run: &RunRow,
+    signal: &RunSignal,
+    env: &ExecEnv,
+) -> Result<ExecOutcome, StageError> {
+    let Some(dataset) = store.dataset(run.dataset_id).await? else {
+        return Ok(ExecOutcome::Gone);
+    };
+    let resume = run.cursor();
+    let mut ctx = RunContext {
+        store: store.clone(),
+        run: run.clone(),
+        dataset,
+        sources_dir: env.sources_dir.clone(),
+        forbidden_paths: env.forbidden_paths.clone(),
+        source: None,
+        table_names: run.table_list(),
+        schemas: Vec::new(),
+        doc_chunks: Vec::new(),
+        buffer: Vec::new(),
+        emitting: true,
+    };
+    let rate_limit = run
+        .max_items_per_sec
+        .filter(|r| *r > 0.0)
+        .unwrap_or(env.throttle_items_per_sec);
+    let pause_between = (rate_limit > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_limit));
+    let mut cp = Checkpointer {
+        store,
+        run,
+        logs: Vec::new(),
+        last: Instant::now(),
+    };
+    if run.attempt > 1 || resume != Cursor::default() {
+        cp.logs.push((
+            "info",
+            format!(
+                "Resumed at stage {}/{STAGE_COUNT}, item {}",
+                resume.stage,
+                resume.next + 1
+            ),
+        ));
+    }
+    let mut cursor = resume;
+    let mut progress = run.process_rate;
+
+    for stage in stages::all() {
+        let n = stage.number();
+        // Stages before the cursor are done: stage 1 runs again (it only reads and
+        // later stages need what it extracts); the others are skipped.
+        let finished_before = n < resume.stage;
+        if finished_before && n != 1 {
+            continue;
+        }
+        ctx.emitting = !finished_before;
+        let total = stage.plan(&mut ctx).await?;
+        let start = if n == resume.stage && n != 1 {
+            resume.next.min(total)
+        } else {
+            0
+        };
+        if !finished_before && start == 0 {
+            cp.logs.push((
+                "info",
+                format!(
+                    "Stage {n}/{STAGE_COUNT} started: {} ({total} items)",
+                    stage.title()
+                ),
+            ));
+        }
+        for index in start..total {
+            if let Some(why) = signal.check() {
+                match stop(&mut cp, &mut ctx, cursor, progress, why).await? {
+                    Some(outcome) => return Ok(outcome),
+                    None => signal.reason.store(0, Ordering::SeqCst),
+                }
+            }
+            stage.run_item(&mut ctx, index).await?;
+            if finished_before {
+                continue;
+            }
+            if n != 1 || resume.stage == 1 {
+                cursor = Cursor {
+                    stage: n,
+                    next: index + 1,
+                };
+                progress = progress.max(overall(n, index + 1, total));
+            }
+            if cp.last.elapsed() >= CHECKPOINT_EVERY {
+                match cp.flush(&mut ctx, cursor, progress).await? {
+                    FlushOutcome::Continue => {}
+                    FlushOutcome::Paused => return Ok(ExecOutcome::Paused),
+                    FlushOutcome::Gone => return Ok(ExecOutcome::Gone),
+                }
+            }
+            if let Some(pause) = pause_between {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = signal.cancelled() => {}
+                }
+            }
+        }
+        if finished_before {
+            continue;
+        }
+        cursor = if n < STAGE_COUNT {
+            Cursor {
+                stage: n + 1,
+                next: 0,
+            }
+        } else {
+            Cursor {
+                stage: n,
+                next: total,
+            }
+        };
+        progress = progress.max(overall(n, total, total));
+        cp.logs.push((
+            "info",
+            format!("Stage {n}/{STAGE_COUNT} done: {}", stage.title()),
+        ));
+        match cp.flush(&mut ctx, cursor, progress).await? {
+            FlushOutcome::Continue => {}
+            FlushOutcome::Paused => return Ok(ExecOutcome::Paused),
+            FlushOutcome::Gone => return Ok(ExecOutcome::Gone),
+        }
+    }
+    if let Some(source) = &ctx.source {
+        source.close().await;
+    }
+    let items = store.version_item_count(run.id).await?;
+    if store
+        .finish_run(run, &format!("Training completed: {items} items"))
+        .await?
+    {
+        Ok(ExecOutcome::Completed)
+    } else {
+        Ok(ExecOutcome::Gone)
+    }
+}
+
+/// Checkpoints at an interrupt. `None`: the interrupt was spurious (the run is
+/// still training and nobody asked it to stop in the database): go on.
+async fn stop(
+    cp: &mut Checkpointer<'_>,
+    ctx: &mut RunContext,
+    cursor: Cursor,
+    progress: f64,
+    why: Interrupt,
+) -> Result<Option<ExecOutcome>, StageError> {
+    let outcome = match cp.flush(ctx, cursor, progress).await? {
+        FlushOutcome::Paused => ExecOutcome::Paused,
+        FlushOutcome::Gone => ExecOutcome::Gone,
+        FlushOutcome::Continue if why == Interrupt::Shutdown => {
+            let handed_back = cp
+                .store
+                .requeue_run(
+                    cp.run,
+                    "Server shutting down: checkpoint saved; the run is queued again",
+                )
+                .await?;
+            if handed_back {
+                ExecOutcome::Requeued
+            } else {
+                ExecOutcome::Gone
+            }
+        }
+        FlushOutcome::Continue => return Ok(None),
+    };
+    if let Some(source) = &ctx.source {
+        source.close().await;
+    }
+    Ok(Some(outcome))
+}

@@ -1,0 +1,118 @@
+//! A stage of training, and what a run carries from stage to stage.
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+
+use crate::server::search::text::index_terms;
+use crate::server::sources::{Source, SourceError, TableSchema};
+use crate::server::store::{DatasetRow, NewItem, RunRow, Store, StoreError};
+
+/// One step of training. A stage first plans its items (deterministically, so a
+/// stored cursor `{stage, next}` stays valid across pause, resume and crashes),
+/// then does them one at a time; the executor checkpoints between items.
+#[async_trait]
+pub trait Stage: Send + Sync {
+    /// 1-based; also selects the progress band.
+    fn number(&self) -> u8;
+    /// Shown in logs, e.g. "Training DDL".
+    fn title(&self) -> &'static str;
+    /// Prepares the stage and returns how many items it has.
+    async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError>;
+    /// Does item `index` (0-based); collection items go to [`RunContext::emit`].
+    async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// Shown to the user as the run's `error_msg`: must never hold a password.
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error")]
+    Store(#[from] StoreError),
+}
+
+/// What a run carries between stages. Built fresh for every attempt: stage 1
+/// always runs (it only reads), later stages skip what the cursor says is done.
+pub struct RunContext {
+    pub store: Store,
+    pub run: RunRow,
+    pub dataset: DatasetRow,
+    pub sources_dir: std::path::PathBuf,
+    pub forbidden_paths: Vec<std::path::PathBuf>,
+    pub source: Option<Source>,
+    /// The requested tables, in order.
+    pub table_names: Vec<String>,
+    /// Filled by stage 1.
+    pub schemas: Vec<TableSchema>,
+    /// Filled by stage 3's plan: (title, chunk).
+    pub doc_chunks: Vec<(String, String)>,
+    /// Items produced since the last checkpoint.
+    pub(crate) buffer: Vec<NewItem>,
+    /// When false (re-running an already finished stage after a resume), emitted items are dropped.
+    pub(crate) emitting: bool,
+}
+
+impl RunContext {
+    pub fn source(&self) -> Result<&Source, StageError> {
+        self.source
+            .as_ref()
+            .ok_or_else(|| StageError::Invalid("the source is not open".into()))
+    }
+
+    /// Adds an item to the collection (written at the next checkpoint).
+    pub fn emit(
+        &mut self,
+        kind: &'static str,
+        table_name: Option<&str>,
+        question: Option<&str>,
+        content: String,
+        extra_terms: &str,
+    ) {
+        if !self.emitting {
+            return;
+        }
+        let mut hasher = Sha256::new();
+        for part in [
+            kind,
+            table_name.unwrap_or(""),
+            question.unwrap_or(""),
+            content.as_str(),
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let content_hash = hex(&hasher.finalize());
+        let mut text = String::with_capacity(content.len() + extra_terms.len() + 64);
+        if let Some(t) = table_name {
+            text.push_str(t);
+            text.push(' ');
+        }
+        if let Some(q) = question {
+            text.push_str(q);
+            text.push(' ');
+        }
+        text.push_str(extra_terms);
+        text.push(' ');
+        text.push_str(&content);
+        self.buffer.push(NewItem {
+            kind,
+            table_name: table_name.map(str::to_string),
+            question: question.map(str::to_string),
+            content,
+            content_hash,
+            terms: index_terms(&text),
+        });
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,203 @@
+//! The four stages of training. To add a stage: implement [`Stage`] and list it in [`all`]
+//! (its number picks its progress band in `domain::progress`).
+
+use async_trait::async_trait;
+
+use super::chunk::{MAX_CHARS, chunk};
+use super::examples::candidates;
+use super::stage::{RunContext, Stage, StageError};
+use crate::server::sources::{QueryLimits, Source, SourceError, SourceUrl, render_ddl};
+
+/// The stages in order.
+pub fn all() -> Vec<Box<dyn Stage>> {
+    vec![
+        Box::new(ExtractDdl),
+        Box::new(IndexDdl),
+        Box::new(IndexDocs),
+        Box::new(IndexExamples),
+    ]
+}
+
+/// At most this many example pairs per table.
+pub const MAX_EXAMPLES_PER_TABLE: usize = 8;
+/// A text column with at most this many distinct values gets a "count per value" example.
+pub const LOW_CARDINALITY: u32 = 20;
+
+/// Stage 1 (0-10): connect, check the requested tables exist, extract each table's structure.
+pub struct ExtractDdl;
+
+#[async_trait]
+impl Stage for ExtractDdl {
+    fn number(&self) -> u8 {
+        1
+    }
+    fn title(&self) -> &'static str {
+        "Connecting and extracting DDL"
+    }
+    async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
+        let url = SourceUrl::parse(
+            &ctx.dataset.source_url,
+            &ctx.sources_dir,
+            &ctx.forbidden_paths,
+        )
+        .map_err(|e| StageError::Invalid(format!("invalid source_url: {}", e.message())))?;
+        let source = Source::open(&url).await?;
+        let known: std::collections::HashSet<String> = source
+            .list_tables()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        let missing: Vec<String> = ctx
+            .table_names
+            .iter()
+            .filter(|n| !known.contains(*n))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(SourceError::UnknownTables(missing).into());
+        }
+        ctx.source = Some(source);
+        ctx.schemas.clear();
+        Ok(ctx.table_names.len())
+    }
+    async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
+        let name = ctx.table_names[index].clone();
+        let mut schemas = ctx
+            .source()?
+            .table_schemas(std::slice::from_ref(&name))
+            .await?;
+        ctx.schemas.append(&mut schemas);
+        Ok(())
+    }
+}
+
+/// Stage 2 (10-40): one DDL item per table.
+pub struct IndexDdl;
+
+#[async_trait]
+impl Stage for IndexDdl {
+    fn number(&self) -> u8 {
+        2
+    }
+    fn title(&self) -> &'static str {
+        "Training DDL"
+    }
+    async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
+        Ok(ctx.schemas.len())
+    }
+    async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
+        let dialect = ctx.source()?.dialect();
+        let table = &ctx.schemas[index];
+        let ddl = render_ddl(table, dialect);
+        // Column names and comments count again as extra terms, so they weigh more than the rest of the DDL.
+        let mut extra = String::new();
+        if let Some(c) = &table.comment {
+            extra.push_str(c);
+            extra.push(' ');
+        }
+        for col in &table.columns {
+            extra.push_str(&col.name);
+            extra.push(' ');
+            if let Some(c) = &col.comment {
+                extra.push_str(c);
+                extra.push(' ');
+            }
+        }
+        let name = table.name.clone();
+        ctx.emit("ddl", Some(&name), None, ddl, &extra);
+        Ok(())
+    }
+}
+
+/// Stage 3 (40-80): documentation and business terms, split into chunks.
+pub struct IndexDocs;
+
+#[async_trait]
+impl Stage for IndexDocs {
+    fn number(&self) -> u8 {
+        3
+    }
+    fn title(&self) -> &'static str {
+        "Training documentation"
+    }
+    async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
+        let docs = ctx.store.docs(ctx.dataset.id).await?;
+        ctx.doc_chunks = docs
+            .into_iter()
+            .flat_map(|d| {
+                let title = d.title.clone();
+                chunk(&d.content, MAX_CHARS)
+                    .into_iter()
+                    .map(move |c| (title.clone(), c))
+            })
+            .collect();
+        Ok(ctx.doc_chunks.len())
+    }
+    async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
+        let (title, text) = ctx.doc_chunks[index].clone();
+        let content = if title.trim().is_empty() {
+            text
+        } else {
+            format!("{title}\n{text}")
+        };
+        ctx.emit("documentation", None, None, content, "");
+        Ok(())
+    }
+}
+
+/// Stage 4 (80-100): example question → SQL pairs generated from the schema,
+/// each executed against the source; at most 8 that run are kept per table.
+pub struct IndexExamples;
+
+#[async_trait]
+impl Stage for IndexExamples {
+    fn number(&self) -> u8 {
+        4
+    }
+    fn title(&self) -> &'static str {
+        "Generating and validating example SQL"
+    }
+    async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
+        Ok(ctx.schemas.len())
+    }
+    async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
+        let source = ctx.source()?;
+        let dialect = source.dialect();
+        let table = &ctx.schemas[index];
+        let mut kept = Vec::new();
+        for candidate in candidates(table, &ctx.schemas, dialect) {
+            if kept.len() >= MAX_EXAMPLES_PER_TABLE {
+                break;
+            }
+            if let Some(column) = &candidate.check_distinct {
+                match source
+                    .distinct_count(&table.name, column, LOW_CARDINALITY + 1)
+                    .await
+                {
+                    Ok(n) if n >= 1 && n <= u64::from(LOW_CARDINALITY) => {}
+                    _ => continue,
+                }
+            }
+            if source
+                .check_query(&candidate.sql, QueryLimits::default())
+                .await
+                .is_ok()
+            {
+                kept.push(candidate);
+            }
+        }
+        let name = table.name.clone();
+        for c in kept {
+            let content = format!("-- {}\n{}", c.question_zh, c.sql);
+            ctx.emit(
+                "sql",
+                Some(&name),
+                Some(&c.question_en),
+                content,
+                &c.question_zh,
+            );
+        }
+        Ok(())
+    }
+}

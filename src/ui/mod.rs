@@ -1,0 +1,4 @@
+//! Pages and components.
+
+pub mod components;
+pub mod pages;

@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests (`mod common;`); server-side helpers need feature `ssr`.
+#[cfg(feature = "ssr")]
+pub mod sources;
+#[cfg(feature = "ssr")]
+pub mod world;

@@ -1,0 +1,388 @@
+//! The training engine against real databases: the same scenarios on a SQLite
+//! and a PostgreSQL metadata store, training the Chinook SQLite source.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::world::{Meta, World};
+use datatrain::domain::dto::StartTraining;
+use datatrain::domain::error::AppError;
+use datatrain::domain::status::Status;
+use datatrain::server::training::executor::ExecOutcome;
+
+/// Runs an async scenario once per metadata backend.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
+        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
+    };
+}
+
+on_both!(
+    full_training_completes_with_expected_items,
+    pause_and_resume_in_stage_2_and_3_equal_an_uninterrupted_run,
+    cancel_keeps_the_earlier_collection,
+    hundred_concurrent_starts_make_one_run,
+    bad_table_names_fail_the_run_and_keep_the_collection,
+    search_finds_tracks_and_chinese_terms,
+    stale_runs_are_recovered_and_resume,
+    graceful_shutdown_requeues,
+);
+
+async fn train_fully(w: &World, id: i64) -> i64 {
+    let run = w.start(id, World::all_tables(), None).await;
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    run
+}
+
+async fn kinds(w: &World, version: i64) -> (i64, i64, i64) {
+    let pool = w.store.pool();
+    let count = |kind: &'static str| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM items WHERE version = $1 AND kind = $2")
+            .bind(version)
+            .bind(kind)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    (
+        count("ddl").await,
+        count("documentation").await,
+        count("sql").await,
+    )
+}
+
+async fn full_training_completes_with_expected_items(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    assert_eq!(w.status(id).await, Status::Pending);
+    let run = train_fully(&w, id).await;
+    let p = w.progress(id).await;
+    assert_eq!(p.status, Status::Completed);
+    assert_eq!(p.process_rate, 100.0);
+    assert!(p.last_train_at.is_some());
+    let (ddl, docs, sql) = kinds(&w, run).await;
+    assert_eq!(ddl, 11, "one DDL item per table");
+    assert_eq!(
+        docs, 6,
+        "5 English paragraphs of ~600 chars + 1 short Chinese doc"
+    );
+    assert!(
+        (11..=88).contains(&sql),
+        "1-8 example pairs per table, got {sql}"
+    );
+    let runs = w.services.runs(&w.user, id).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "completed");
+    assert_eq!(runs[0].items, ddl + docs + sql);
+    let logs = w.services.logs(&w.user, id, 500).await.unwrap();
+    let text: Vec<&str> = logs.iter().map(|l| l.content.as_str()).collect();
+    for stage in 1..=4 {
+        assert!(
+            text.iter()
+                .any(|l| l.starts_with(&format!("Stage {stage}/4 started"))),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|l| l.starts_with(&format!("Stage {stage}/4 done"))),
+            "{text:?}"
+        );
+    }
+    assert!(
+        text[0].starts_with("Training completed"),
+        "newest first: {text:?}"
+    );
+    // A retrain gives the same collection and switches versions.
+    let hashes = w.store.version_hashes(run).await.unwrap();
+    let run2 = train_fully(&w, id).await;
+    assert_ne!(run2, run);
+    assert_eq!(w.store.version_hashes(run2).await.unwrap(), hashes);
+    assert_eq!(
+        w.store.version_item_count(run).await.unwrap(),
+        0,
+        "the old version is deleted"
+    );
+    w.cleanup().await;
+}
+
+/// Pauses when `in_band` holds for the progress, resumes, and returns the run's final hashes.
+async fn interrupted_run(w: &World, id: i64, band: (f64, f64)) -> Vec<String> {
+    let run = w.start(id, World::all_tables(), Some(10.0)).await;
+    let worker = {
+        let runner = w.runner.clone();
+        tokio::spawn(async move { runner.try_execute_next().await.unwrap().unwrap().1 })
+    };
+    let seen = w
+        .wait_for(id, "progress inside the band", |p| {
+            p.process_rate > band.0 && p.process_rate < band.1
+        })
+        .await;
+    w.services.pause_training(&w.user, id).await.unwrap();
+    assert_eq!(worker.await.unwrap(), ExecOutcome::Paused);
+    let paused = w.progress(id).await;
+    assert_eq!(paused.status, Status::Paused);
+    assert!(
+        paused.process_rate >= seen.process_rate && paused.process_rate < band.1,
+        "{paused:?}"
+    );
+    // Paused: nothing moves.
+    assert!(w.runner.try_execute_next().await.unwrap().is_none());
+    assert_eq!(w.progress(id).await.process_rate, paused.process_rate);
+
+    w.services.resume_training(&w.user, id).await.unwrap();
+    assert_eq!(w.status(id).await, Status::Queued);
+    // Resume without a throttle: the same run continues from its cursor.
+    sqlx::query("UPDATE training_runs SET max_items_per_sec = NULL WHERE id = $1")
+        .bind(run)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    let runs = w.services.runs(&w.user, id).await.unwrap();
+    assert_eq!(runs.len(), 1, "pause/resume continue the same run");
+    let logs = w.services.logs(&w.user, id, 500).await.unwrap();
+    assert!(logs.iter().any(|l| l.content == "Training paused"));
+    assert!(logs.iter().any(|l| l.content == "Training resumed"));
+    assert!(
+        logs.iter()
+            .any(|l| l.content.starts_with("Resumed at stage"))
+    );
+    w.store.version_hashes(run).await.unwrap()
+}
+
+async fn pause_and_resume_in_stage_2_and_3_equal_an_uninterrupted_run(meta: Meta) {
+    let w = World::new(meta).await;
+    let reference = w.chinook_dataset("reference").await;
+    let run = train_fully(&w, reference).await;
+    let expected = w.store.version_hashes(run).await.unwrap();
+    let mut dedup = expected.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), expected.len());
+
+    let stage2 = w.chinook_dataset("paused in stage 2").await;
+    assert_eq!(
+        interrupted_run(&w, stage2, (10.0, 40.0)).await,
+        expected,
+        "stage 2 pause"
+    );
+    let stage3 = w.chinook_dataset("paused in stage 3").await;
+    assert_eq!(
+        interrupted_run(&w, stage3, (40.0, 80.0)).await,
+        expected,
+        "stage 3 pause"
+    );
+    w.cleanup().await;
+}
+
+async fn cancel_keeps_the_earlier_collection(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    let first = train_fully(&w, id).await;
+    let before = w
+        .services
+        .search(&w.user, id, "How many tracks are there?", 5)
+        .await
+        .unwrap();
+    assert!(!before.items.is_empty());
+
+    let second = w.start(id, World::all_tables(), Some(40.0)).await;
+    let worker = {
+        let runner = w.runner.clone();
+        tokio::spawn(async move { runner.try_execute_next().await.unwrap().unwrap().1 })
+    };
+    w.wait_for(id, "stage 2", |p| p.process_rate > 12.0).await;
+    w.services.cancel_training(&w.user, id).await.unwrap();
+    assert_eq!(worker.await.unwrap(), ExecOutcome::Gone);
+    let p = w.progress(id).await;
+    assert_eq!(p.status, Status::Completed);
+    assert_eq!(p.process_rate, 100.0);
+    assert_eq!(
+        w.store.version_item_count(second).await.unwrap(),
+        0,
+        "the cancelled version is discarded"
+    );
+    assert!(w.store.version_item_count(first).await.unwrap() > 0);
+    let after = w
+        .services
+        .search(&w.user, id, "How many tracks are there?", 5)
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+    let runs = w.services.runs(&w.user, id).await.unwrap();
+    assert_eq!(runs[0].status, "cancelled");
+    // Nothing to cancel now.
+    assert!(matches!(
+        w.services.cancel_training(&w.user, id).await,
+        Err(AppError::BadRequest(_))
+    ));
+    w.cleanup().await;
+}
+
+async fn hundred_concurrent_starts_make_one_run(meta: Meta) {
+    let w = std::sync::Arc::new(World::new(meta).await);
+    let id = w.chinook_dataset("chinook").await;
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let w = w.clone();
+        tasks.push(tokio::spawn(async move {
+            w.services
+                .start_training(
+                    &w.user,
+                    id,
+                    &StartTraining {
+                        table_names: Some(World::all_tables()),
+                        max_items_per_sec: None,
+                    },
+                )
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(AppError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM training_runs WHERE dataset_id = $1")
+        .bind(id)
+        .fetch_one(w.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(runs, 1);
+    match std::sync::Arc::try_unwrap(w) {
+        Ok(w) => w.cleanup().await,
+        Err(_) => panic!("world still shared"),
+    }
+}
+
+async fn bad_table_names_fail_the_run_and_keep_the_collection(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    let first = train_fully(&w, id).await;
+    let hostile = "x\"; DROP TABLE \"Track\"; --".to_string();
+    for bad in [
+        vec!["Track".to_string(), "NoSuchTable".to_string()],
+        vec![hostile.clone()],
+    ] {
+        w.start(id, bad.clone(), None).await;
+        let outcome = w.work().await;
+        assert!(matches!(outcome, ExecOutcome::Failed(_)), "{outcome:?}");
+        let p = w.progress(id).await;
+        assert_eq!(p.status, Status::Failed);
+        let msg = p.error_msg.unwrap();
+        assert!(msg.contains(bad.last().unwrap()), "{msg}");
+        assert!(!msg.contains("Track,"), "only unknown names: {msg}");
+    }
+    // The source is untouched and the last completed collection still answers.
+    assert!(w.store.version_item_count(first).await.unwrap() > 0);
+    let hits = w.services.search(&w.user, id, "tracks", 3).await.unwrap();
+    assert!(!hits.items.is_empty());
+    let tables = w.services.source_tables(&w.user, id).await.unwrap();
+    assert_eq!(tables.len(), 11);
+    // An empty list is refused at the start.
+    let empty = w
+        .services
+        .start_training(
+            &w.user,
+            id,
+            &StartTraining {
+                table_names: Some(vec![]),
+                max_items_per_sec: None,
+            },
+        )
+        .await;
+    assert!(matches!(empty, Err(AppError::BadRequest(_))), "{empty:?}");
+    w.cleanup().await;
+}
+
+async fn search_finds_tracks_and_chinese_terms(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    train_fully(&w, id).await;
+    let r = w
+        .services
+        .search(&w.user, id, "How many tracks are there?", 10)
+        .await
+        .unwrap();
+    let top3: Vec<_> = r
+        .items
+        .iter()
+        .take(3)
+        .map(|i| (i.kind.as_str(), i.table_name.as_deref()))
+        .collect();
+    assert!(top3.contains(&("ddl", Some("Track"))), "{top3:?}");
+    assert_eq!(
+        r.tables.first().map(String::as_str),
+        Some("Track"),
+        "{:?}",
+        r.tables
+    );
+    let r = w
+        .services
+        .search(&w.user, id, "复购率是怎么定义的", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.items.first().map(|i| i.kind.as_str()),
+        Some("documentation"),
+        "{r:?}"
+    );
+    assert!(r.items[0].content.contains("复购率"));
+    w.cleanup().await;
+}
+
+async fn stale_runs_are_recovered_and_resume(meta: Meta) {
+    let w = World::new(meta).await;
+    let reference = w.chinook_dataset("reference").await;
+    let expected = w
+        .store
+        .version_hashes(train_fully(&w, reference).await)
+        .await
+        .unwrap();
+
+    let id = w.chinook_dataset("crashed").await;
+    let run = w.start(id, World::all_tables(), None).await;
+    // A worker claims the run and dies before doing anything else: it stays "training".
+    let claimed = w.store.claim_next_run().await.unwrap().unwrap();
+    assert_eq!(claimed.id, run);
+    assert_eq!(w.status(id).await, Status::Training);
+    // Its heartbeat is recent: not stale yet.
+    assert!(w.runner.recover_stale().await.is_empty());
+    sqlx::query("UPDATE training_runs SET heartbeat_at = heartbeat_at - 60000 WHERE id = $1")
+        .bind(run)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(w.runner.recover_stale().await, vec![run]);
+    assert_eq!(w.status(id).await, Status::Queued);
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    assert_eq!(w.store.version_hashes(run).await.unwrap(), expected);
+    // The dead worker's late writes are fenced off by the attempt counter.
+    assert!(!w.store.heartbeat(&claimed).await.unwrap());
+    assert!(!w.store.finish_run(&claimed, "late").await.unwrap());
+    let logs = w.services.logs(&w.user, id, 500).await.unwrap();
+    assert!(logs.iter().any(|l| l.content.starts_with("Recovered")));
+    w.cleanup().await;
+}
+
+async fn graceful_shutdown_requeues(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    let run = w.start(id, World::all_tables(), Some(40.0)).await;
+    w.runner.start();
+    w.wait_for(id, "training", |p| {
+        p.status == Status::Training && p.process_rate > 5.0
+    })
+    .await;
+    w.runner.shutdown().await;
+    let p = w.progress(id).await;
+    assert_eq!(p.status, Status::Queued, "{p:?}");
+    let row = w.store.run(run).await.unwrap().unwrap();
+    assert_eq!(row.status, "queued");
+    assert!(row.process_rate > 0.0);
+    w.cleanup().await;
+}

@@ -1,0 +1,613 @@
+//! Source databases against real servers: Chinook in SQLite (a copy of the
+//! fixture), PostgreSQL and MariaDB (loaded into a fresh database per test).
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::sources::{TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy};
+use datatrain::server::sources::{
+    Dialect, QueryLimits, Source, SourceError, SourceUrl, TableSchema, render_ddl,
+};
+
+/// Chinook tables and their column counts (PascalCase; PostgreSQL uses snake_case).
+const TABLES: [(&str, i64); 11] = [
+    ("Album", 3),
+    ("Artist", 2),
+    ("Customer", 13),
+    ("Employee", 15),
+    ("Genre", 2),
+    ("Invoice", 9),
+    ("InvoiceLine", 5),
+    ("MediaType", 2),
+    ("Playlist", 2),
+    ("PlaylistTrack", 2),
+    ("Track", 9),
+];
+
+const EVIL: &str = "x\"; DROP TABLE y; --";
+
+/// The Chinook name of `pascal` in `dialect` (`InvoiceLine` → `invoice_line` in PostgreSQL).
+fn n(dialect: Dialect, pascal: &str) -> String {
+    if dialect != Dialect::Postgres {
+        return pascal.to_string();
+    }
+    let mut out = String::new();
+    for (i, c) in pascal.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse(url: &str, dir: &Path) -> SourceUrl {
+    SourceUrl::parse(url, dir, &[]).unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+fn limits() -> QueryLimits {
+    QueryLimits {
+        max_rows: 10,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+async fn open_sqlite(dir: &Path) -> Source {
+    chinook_sqlite_copy(dir);
+    Source::open(&parse("sqlite://chinook.sqlite", dir))
+        .await
+        .expect("open SQLite")
+}
+
+async fn open_network(db: &TempDb) -> Source {
+    let dir = tempfile::tempdir().unwrap();
+    Source::open(&parse(&db.url, dir.path()))
+        .await
+        .expect("open the source")
+}
+
+async fn table_count(source: &Source, dialect: Dialect, pascal: &str) -> i64 {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {}",
+        dialect.quote(&n(dialect, pascal))
+    );
+    match source {
+        Source::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Mysql(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+fn schema<'a>(schemas: &'a [TableSchema], name: &str) -> &'a TableSchema {
+    schemas
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no schema for {name}"))
+}
+
+/// Everything that must hold for Chinook on any backend.
+async fn exercise_chinook(source: &Source) {
+    let d = source.dialect();
+    let q = |s: &str| d.quote(&n(d, s));
+
+    // Tables, sorted, with their column counts.
+    let tables = source.list_tables().await.unwrap();
+    let got: Vec<(String, i64)> = tables
+        .iter()
+        .map(|t| (t.name.clone(), t.column_count))
+        .collect();
+    let want: Vec<(String, i64)> = TABLES.iter().map(|(t, c)| (n(d, t), *c)).collect();
+    assert_eq!(got, want);
+
+    // Track: columns, NOT NULL, primary key, foreign keys.
+    let names: Vec<String> = ["Track", "InvoiceLine", "PlaylistTrack"]
+        .iter()
+        .map(|t| n(d, t))
+        .collect();
+    let schemas = source.table_schemas(&names).await.unwrap();
+    assert_eq!(
+        schemas.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        names,
+        "request order"
+    );
+    let track = schema(&schemas, &n(d, "Track"));
+    let cols: Vec<(String, bool)> = track
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.not_null))
+        .collect();
+    let want_cols: Vec<(String, bool)> = [
+        ("TrackId", true),
+        ("Name", true),
+        ("AlbumId", false),
+        ("MediaTypeId", true),
+        ("GenreId", false),
+        ("Composer", false),
+        ("Milliseconds", true),
+        ("Bytes", false),
+        ("UnitPrice", true),
+    ]
+    .iter()
+    .map(|(c, nn)| (n(d, c), *nn))
+    .collect();
+    assert_eq!(cols, want_cols);
+    assert!(
+        track.columns.iter().all(|c| !c.data_type.is_empty()),
+        "{:?}",
+        track.columns
+    );
+    let unit_price = &track.columns[8];
+    assert!(
+        unit_price.data_type.to_lowercase().starts_with("numeric")
+            || unit_price.data_type.starts_with("decimal")
+    );
+    assert_eq!(track.primary_key, vec![n(d, "TrackId")]);
+    let fks: Vec<(Vec<String>, String, Vec<String>)> = track
+        .foreign_keys
+        .iter()
+        .map(|f| {
+            (
+                f.columns.clone(),
+                f.ref_table.clone(),
+                f.ref_columns.clone(),
+            )
+        })
+        .collect();
+    let want_fks: Vec<(Vec<String>, String, Vec<String>)> = [
+        ("AlbumId", "Album"),
+        ("GenreId", "Genre"),
+        ("MediaTypeId", "MediaType"),
+    ]
+    .iter()
+    .map(|(c, t)| (vec![n(d, c)], n(d, t), vec![n(d, c)]))
+    .collect();
+    assert_eq!(fks, want_fks);
+
+    // Composite and multiple keys.
+    let playlist_track = schema(&schemas, &n(d, "PlaylistTrack"));
+    assert_eq!(
+        playlist_track.primary_key,
+        vec![n(d, "PlaylistId"), n(d, "TrackId")]
+    );
+    let targets: Vec<String> = playlist_track
+        .foreign_keys
+        .iter()
+        .map(|f| f.ref_table.clone())
+        .collect();
+    assert_eq!(targets, vec![n(d, "Playlist"), n(d, "Track")]);
+    let invoice_line = schema(&schemas, &n(d, "InvoiceLine"));
+    assert_eq!(invoice_line.primary_key, vec![n(d, "InvoiceLineId")]);
+    assert_eq!(invoice_line.columns.len(), 5);
+    let targets: Vec<(String, String)> = invoice_line
+        .foreign_keys
+        .iter()
+        .map(|f| (f.columns.join(","), f.ref_table.clone()))
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            (n(d, "InvoiceId"), n(d, "Invoice")),
+            (n(d, "TrackId"), n(d, "Track"))
+        ]
+    );
+
+    // DDL.
+    let ddl = render_ddl(track, d);
+    assert!(
+        ddl.contains(&format!("CREATE TABLE {} (\n", q("Track"))),
+        "{ddl}"
+    );
+    assert!(ddl.contains(&format!("  {} ", q("TrackId"))), "{ddl}");
+    assert!(
+        ddl.contains(&format!("PRIMARY KEY ({})", q("TrackId"))),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains(&format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({})",
+            q("AlbumId"),
+            q("Album"),
+            q("AlbumId")
+        )),
+        "{ddl}"
+    );
+    assert!(ddl.contains("NOT NULL") && ddl.ends_with(");"), "{ddl}");
+    assert_eq!(
+        ddl,
+        render_ddl(&source.table_schemas(&[n(d, "Track")]).await.unwrap()[0], d),
+        "deterministic"
+    );
+    let ddl = render_ddl(playlist_track, d);
+    assert!(
+        ddl.contains(&format!(
+            "PRIMARY KEY ({}, {})",
+            q("PlaylistId"),
+            q("TrackId")
+        )),
+        "{ddl}"
+    );
+
+    // Unknown names, including one full of quotes and semicolons, are reported in request order.
+    let asked = vec![
+        n(d, "Track"),
+        "Nope".to_string(),
+        EVIL.to_string(),
+        n(d, "Track").to_uppercase() + "X",
+    ];
+    match source.table_schemas(&asked).await {
+        Err(SourceError::UnknownTables(missing)) => assert_eq!(missing, asked[1..].to_vec()),
+        other => panic!("expected UnknownTables, got {other:?}"),
+    }
+    let err = source.table_schemas(&[EVIL.to_string()]).await.unwrap_err();
+    assert!(err.to_string().contains(EVIL), "{err}");
+    assert_eq!(
+        source.list_tables().await.unwrap().len(),
+        11,
+        "the source is untouched"
+    );
+
+    // Queries: a good one runs, a bad one and writes fail without effect.
+    let tracks = table_count(source, d, "Track").await;
+    assert_eq!(tracks, 3503);
+    let count = format!("SELECT COUNT(*) FROM {}", q("Track"));
+    source.check_query(&count, limits()).await.unwrap();
+    source
+        .check_query(&format!("{count};"), limits())
+        .await
+        .unwrap();
+    let join = format!(
+        "SELECT t.{name}, a.{title} FROM {track} AS t JOIN {album} AS a ON a.{album_id} = t.{album_id} ORDER BY t.{name}",
+        name = q("Name"),
+        title = q("Title"),
+        track = q("Track"),
+        album = q("Album"),
+        album_id = q("AlbumId")
+    );
+    source.check_query(&join, limits()).await.unwrap();
+    // Same column name twice (fine as a query, not as a MySQL derived table).
+    let dup = format!(
+        "SELECT g.{name}, m.{name} FROM {g} AS g, {m} AS m",
+        name = q("Name"),
+        g = q("Genre"),
+        m = q("MediaType")
+    );
+    source.check_query(&dup, limits()).await.unwrap();
+
+    match source
+        .check_query(&format!("SELECT nope FROM {}", q("Track")), limits())
+        .await
+    {
+        Err(SourceError::Query(msg)) => {
+            eprintln!("{d:?}: {msg}");
+            assert!(!msg.is_empty())
+        }
+        other => panic!("expected a query error, got {other:?}"),
+    }
+    let delete = format!("DELETE FROM {}", q("PlaylistTrack"));
+    assert!(matches!(
+        source.check_query(&delete, limits()).await,
+        Err(SourceError::Query(_))
+    ));
+    let smuggled = format!("SELECT 1) AS x; {delete}; SELECT * FROM (SELECT 1");
+    assert!(matches!(
+        source.check_query(&smuggled, limits()).await,
+        Err(SourceError::Query(_))
+    ));
+    assert!(matches!(
+        source.check_query("  ;  ", limits()).await,
+        Err(SourceError::Query(_))
+    ));
+    assert_eq!(
+        table_count(source, d, "PlaylistTrack").await,
+        8715,
+        "nothing deleted"
+    );
+
+    // The source's own connections are read-only too.
+    let sql = format!("DELETE FROM {}", q("PlaylistTrack"));
+    let write = match source {
+        Source::Sqlite(p) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Postgres(p) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Mysql(p) => sqlx::query(&sql).execute(p).await.map(drop),
+    };
+    assert!(write.is_err(), "a write through the source pool must fail");
+    assert_eq!(
+        table_count(source, d, "PlaylistTrack").await,
+        8715,
+        "nothing deleted"
+    );
+
+    // Distinct counts, capped.
+    assert_eq!(
+        source
+            .distinct_count(&n(d, "MediaType"), &n(d, "Name"), 100)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        source
+            .distinct_count(&n(d, "MediaType"), &n(d, "Name"), 3)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        source
+            .distinct_count(&n(d, "Invoice"), &n(d, "BillingCountry"), 100)
+            .await
+            .unwrap(),
+        24
+    );
+    // NULLs are not counted (BillingState is often NULL).
+    let states = source
+        .distinct_count(&n(d, "Invoice"), &n(d, "BillingState"), 1000)
+        .await
+        .unwrap();
+    assert!(states > 0 && states < 30, "{states}");
+    assert!(matches!(
+        source.distinct_count(EVIL, &n(d, "Name"), 10).await,
+        Err(SourceError::Query(_))
+    ));
+    assert_eq!(source.list_tables().await.unwrap().len(), 11);
+}
+
+/// A query running longer than its limit fails with `Timeout`, and the source still works.
+async fn exercise_timeout(source: &Source, slow_sql: &str) {
+    let limits = QueryLimits {
+        max_rows: 10,
+        timeout: Duration::from_millis(700),
+    };
+    let started = Instant::now();
+    let res = source.check_query(slow_sql, limits).await;
+    assert_eq!(res, Err(SourceError::Timeout(limits.timeout)));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(source.list_tables().await.unwrap().len(), 11);
+    source.check_query("SELECT 1 AS one", limits).await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_chinook() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = open_sqlite(dir.path()).await;
+    assert_eq!(source.dialect(), Dialect::Sqlite);
+    let before = std::fs::read(dir.path().join("chinook.sqlite")).unwrap();
+    exercise_chinook(&source).await;
+    // SQLite has no comments.
+    let schemas = source.table_schemas(&["Track".to_string()]).await.unwrap();
+    assert!(schemas[0].comment.is_none() && schemas[0].columns.iter().all(|c| c.comment.is_none()));
+    exercise_timeout(
+        &source,
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c",
+    )
+    .await;
+    source.close().await;
+    assert_eq!(
+        std::fs::read(dir.path().join("chinook.sqlite")).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_open_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("junk.db"),
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
+    match Source::open(&parse("sqlite://junk.db", dir.path())).await {
+        Err(SourceError::Connect(msg)) => {
+            eprintln!("{msg}");
+            assert!(msg.contains("junk.db"), "{msg}");
+            assert!(
+                !msg.contains(&*dir.path().to_string_lossy()),
+                "no server path: {msg}"
+            );
+        }
+        other => panic!("expected Connect, got {other:?}"),
+    }
+    // The URL checks come first: escapes and datatrain's own database are refused.
+    let sources = dir.path().join("sources");
+    std::fs::create_dir(&sources).unwrap();
+    let own = chinook_sqlite_copy(&sources);
+    assert!(SourceUrl::parse("sqlite://../junk.db", &sources, &[]).is_err());
+    assert!(
+        SourceUrl::parse(
+            "sqlite://chinook.sqlite",
+            &sources,
+            std::slice::from_ref(&own)
+        )
+        .is_err()
+    );
+    std::os::unix::fs::symlink(dir.path().join("junk.db"), sources.join("link.db")).unwrap();
+    let err = SourceUrl::parse("sqlite://link.db", &sources, &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the SQLite file must be inside the sources folder"
+    );
+}
+
+#[tokio::test]
+async fn postgres_chinook() {
+    let started = Instant::now();
+    let db = chinook_postgres().await;
+    eprintln!("loaded Chinook into PostgreSQL in {:?}", started.elapsed());
+    db.execute(
+        "COMMENT ON TABLE track IS 'Music tracks,\nwith their album';\n\
+         COMMENT ON COLUMN track.name IS 'The track''s title';\n\
+         CREATE SEQUENCE dt_seq;",
+    )
+    .await;
+    let source = open_network(&db).await;
+    assert_eq!(source.dialect(), Dialect::Postgres);
+    exercise_chinook(&source).await;
+
+    let track = &source.table_schemas(&["track".to_string()]).await.unwrap()[0];
+    assert_eq!(
+        track.comment.as_deref(),
+        Some("Music tracks,\nwith their album")
+    );
+    assert_eq!(
+        track.columns[1].comment.as_deref(),
+        Some("The track's title")
+    );
+    assert_eq!(track.columns[0].comment, None);
+    assert_eq!(track.columns[0].data_type, "integer");
+    assert_eq!(track.columns[1].data_type, "character varying(200)");
+    let ddl = render_ddl(track, Dialect::Postgres);
+    assert!(
+        ddl.starts_with("-- Music tracks, with their album\nCREATE TABLE \"track\" (\n"),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("\"name\" character varying(200) NOT NULL, -- The track's title\n"),
+        "{ddl}"
+    );
+
+    // Side effects inside a SELECT are refused by the read-only transaction.
+    let res = source
+        .check_query("SELECT nextval('dt_seq')", limits())
+        .await;
+    assert!(
+        matches!(&res, Err(SourceError::Query(m)) if m.contains("read-only")),
+        "{res:?}"
+    );
+    assert_eq!(db.scalar_i64("SELECT last_value FROM dt_seq").await, 1);
+    assert_eq!(
+        db.scalar_i64("SELECT CASE WHEN is_called THEN 1 ELSE 0 END::bigint FROM dt_seq")
+            .await,
+        0
+    );
+
+    exercise_timeout(&source, "SELECT pg_sleep(3)").await;
+    source.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn mysql_chinook() {
+    let started = Instant::now();
+    let db = chinook_mysql().await;
+    eprintln!("loaded Chinook into MariaDB in {:?}", started.elapsed());
+    db.execute(
+        "ALTER TABLE `Track` COMMENT = 'Music tracks';\n\
+         ALTER TABLE `Track` MODIFY `Name` NVARCHAR(200) NOT NULL COMMENT 'The track''s title';\n\
+         CREATE TABLE `Defaults` (`Id` INT NOT NULL PRIMARY KEY, `Kind` VARCHAR(10) NOT NULL DEFAULT 'x', `Note` TEXT);",
+    )
+    .await;
+    let source = open_network(&db).await;
+    assert_eq!(source.dialect(), Dialect::Mysql);
+    let track = &source.table_schemas(&["Track".to_string()]).await.unwrap()[0];
+    assert_eq!(track.comment.as_deref(), Some("Music tracks"));
+    assert_eq!(
+        track.columns[1].comment.as_deref(),
+        Some("The track's title")
+    );
+    assert_eq!(track.columns[0].comment, None);
+    assert!(
+        track.columns[1].data_type.starts_with("varchar(200)"),
+        "{:?}",
+        track.columns[1]
+    );
+    let ddl = render_ddl(track, Dialect::Mysql);
+    assert!(
+        ddl.starts_with("-- Music tracks\nCREATE TABLE `Track` (\n"),
+        "{ddl}"
+    );
+    assert!(ddl.contains(" -- The track's title\n"), "{ddl}");
+
+    let defaults = &source
+        .table_schemas(&["Defaults".to_string()])
+        .await
+        .unwrap()[0];
+    let got: Vec<Option<&str>> = defaults
+        .columns
+        .iter()
+        .map(|c| c.default.as_deref())
+        .collect();
+    assert_eq!(got, vec![None, Some("'x'"), None]);
+    db.execute("DROP TABLE `Defaults`").await;
+
+    exercise_chinook(&source).await;
+    exercise_timeout(&source, "SELECT SLEEP(3)").await;
+    source.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn unreachable_hosts_are_connect_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "postgres://postgres:pw-xyz@127.0.0.1:1/chinook",
+        "mysql://root:pw-xyz@127.0.0.1:1/chinook",
+    ] {
+        let started = Instant::now();
+        match Source::open(&parse(url, dir.path())).await {
+            Err(SourceError::Connect(msg)) => {
+                eprintln!("{msg}");
+                assert!(!msg.contains("pw-xyz"), "{msg}");
+                assert!(msg.contains("127.0.0.1:1"), "{msg}");
+            }
+            other => panic!("{url}: expected Connect, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    // A database that does not exist is not an authentication problem.
+    let url = format!("{}/dt_no_such_db_here", common::sources::pg_admin_url());
+    assert!(matches!(
+        Source::open(&parse(&url, dir.path())).await,
+        Err(SourceError::Connect(_))
+    ));
+}
+
+#[tokio::test]
+async fn mysql_wrong_password_is_auth_error() {
+    let db = TempDb::create(common::sources::Server::Mysql).await;
+    db.execute(
+        "CREATE USER IF NOT EXISTS 'dt_pw_test'@'%' IDENTIFIED BY 'right-Pa55';\n\
+         CREATE USER IF NOT EXISTS 'dt_pw_test'@'localhost' IDENTIFIED BY 'right-Pa55';",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let admin = common::sources::mysql_admin_url();
+    let host = admin.rsplit('@').next().unwrap();
+    let wrong = "wr0ng-S3cret";
+    let url = parse(
+        &format!("mysql://dt_pw_test:{wrong}@{host}/{}", db.name),
+        dir.path(),
+    );
+    match Source::open(&url).await {
+        Err(e @ SourceError::Auth(_)) => {
+            eprintln!("{e}");
+            let msg = e.to_string();
+            assert!(!msg.contains(wrong), "{msg}");
+            assert!(msg.contains("dt_pw_test"), "{msg}");
+        }
+        other => panic!("expected Auth, got {other:?}"),
+    }
+    assert!(!format!("{url:?}").contains(wrong));
+    assert_eq!(
+        url.masked(),
+        format!("mysql://dt_pw_test:***@{host}/{}", db.name)
+    );
+    db.execute("DROP USER IF EXISTS 'dt_pw_test'@'%', 'dt_pw_test'@'localhost'")
+        .await;
+    db.cleanup().await;
+}
