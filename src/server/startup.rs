@@ -15,12 +15,12 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use super::auth::DbSessionStore;
 use super::config::Config;
+use super::rest;
 use super::services::Services;
 use super::state::AppState;
 use super::store::Store;
 use super::training::executor::ExecEnv;
 use super::training::{Runner, RunnerConfig};
-use super::{rest, telemetry};
 use crate::app::{App, shell};
 
 pub struct Application {
@@ -49,7 +49,6 @@ pub enum StartupError {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        telemetry::init();
         let key = load_or_create_key(&config.key_file).map_err(|source| StartupError::Key {
             path: config.key_file.display().to_string(),
             source,

@@ -56,6 +56,32 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
+    /// Inserts a new record, drawing a new id while the drawn one is taken.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = |r: &Record| {
+            serde_json::to_vec(r).map_err(|e| session_store::Error::Encode(e.to_string()))
+        };
+        for _ in 0..8 {
+            let inserted = self
+                .store
+                .insert_session(
+                    &record.id.to_string(),
+                    &data(record)?,
+                    record.expiry_date.unix_timestamp(),
+                )
+                .await
+                .map_err(backend)?;
+            if inserted {
+                self.remember(record);
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+        Err(session_store::Error::Backend(
+            "cannot draw a free session id".into(),
+        ))
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data =
             serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;

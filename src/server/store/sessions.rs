@@ -16,6 +16,23 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts a new session; `false` when the id is taken.
+    pub async fn insert_session(
+        &self,
+        id: &str,
+        data: &[u8],
+        expiry: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(data)
+            .bind(expiry)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2")

@@ -1,0 +1,214 @@
+//! `spawn_app()`: the real application on a free port with a fresh database
+//! (SQLite in a temporary folder, or a fresh PostgreSQL database), and a typed
+//! HTTP client with its own cookie jar.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use datatrain::server::config::Config;
+use datatrain::server::startup::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::sources::{chinook_sqlite_copy, pg_admin_url, unique_db_name};
+pub use super::world::Meta;
+
+pub struct TestApp {
+    pub base: String,
+    pub sources_dir: PathBuf,
+    pub db_file: Option<PathBuf>,
+    pub dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    pg_db: Option<String>,
+}
+
+pub struct Options {
+    pub meta: Meta,
+    pub signup_open: bool,
+    pub throttle_items_per_sec: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            meta: Meta::Sqlite,
+            signup_open: true,
+            throttle_items_per_sec: 0.0,
+        }
+    }
+}
+
+pub async fn spawn_app(meta: Meta) -> TestApp {
+    spawn_app_with(Options {
+        meta,
+        ..Options::default()
+    })
+    .await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources_dir = dir.path().join("sources");
+    std::fs::create_dir_all(&sources_dir).unwrap();
+    chinook_sqlite_copy(&sources_dir);
+    let (database_url, pg_db, db_file) = match options.meta {
+        Meta::Sqlite => {
+            let file = dir.path().join("datatrain.db");
+            (format!("sqlite://{}", file.display()), None, Some(file))
+        }
+        Meta::Postgres => {
+            let name = unique_db_name().replace("dt_src_", "dt_app_");
+            (format!("{}/{}", pg_admin_url(), name), Some(name), None)
+        }
+    };
+    let config = Config {
+        database_url,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        key_file: dir.path().join("datatrain.key"),
+        site_root: "target/site".into(),
+        sources_dir: sources_dir.clone(),
+        workers: 2,
+        throttle_items_per_sec: options.throttle_items_per_sec,
+        signup_open: options.signup_open,
+        secure_cookies: false,
+    };
+    let app = Application::build(config).await.expect("the app builds");
+    let base = format!("http://{}", app.local_addr());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        sources_dir,
+        db_file,
+        dir,
+        shutdown,
+        server,
+        pg_db,
+    }
+}
+
+impl TestApp {
+    /// A client with its own cookie jar (one browser).
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A client signed up and logged in as `username` (password `password123`).
+    pub async fn user(&self, username: &str) -> Client {
+        let c = self.client();
+        let (s, b) = c
+            .post(
+                "/api/auth/signup",
+                serde_json::json!({"username": username, "password": "password123"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, b) = c
+            .post(
+                "/api/auth/login",
+                serde_json::json!({"username": username, "password": "password123"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        c
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.server.await;
+        if let Some(name) = &self.pg_db {
+            use sqlx::{Connection, Executor};
+            if let Ok(mut conn) =
+                sqlx::PgConnection::connect(&format!("{}/postgres", pg_admin_url())).await
+            {
+                let _ = conn
+                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                    .await;
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::POST, path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Creates a dataset on the Chinook copy and returns its id.
+    pub async fn chinook(&self, name: &str) -> i64 {
+        let (s, b) = self
+            .post(
+                "/api/datasets",
+                serde_json::json!({"name": name, "source_url": "sqlite://chinook.sqlite"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["id"].as_i64().unwrap()
+    }
+
+    /// Polls progress (bounded) until `cond` holds.
+    pub async fn wait_progress(&self, id: i64, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..2000 {
+            let (s, p) = self
+                .get(&format!("/api/datasets/{id}/training/progress"))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{p}");
+            if cond(&p) {
+                return p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
