@@ -2,16 +2,25 @@
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
 
+use crate::server_fns::auth::current_user;
 use crate::ui::components::header::Header;
-use crate::ui::pages::{home::HomePage, not_found::NotFound};
+use crate::ui::components::require_user::{RequireUser, UserResource};
+use crate::ui::i18n::Lang;
+use crate::ui::pages::auth::{LoginPage, SignupPage};
+use crate::ui::pages::dataset::DatasetPage;
+use crate::ui::pages::datasets::DatasetsPage;
+use crate::ui::pages::new_dataset::NewDatasetPage;
+use crate::ui::pages::not_found::NotFound;
+use crate::ui::pages::status::StatusPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = Lang::detect();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.code()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -29,38 +38,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(Lang::detect());
+    let user: UserResource = Resource::new(|| (), |_| current_user());
+    provide_context(user);
     // Effects run only in the browser, after hydration: tests wait for this marker.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    // Every page waits for its data on the server (SsrMode::Async), so it is complete without JavaScript.
     view! {
         <Stylesheet id="leptos" href="/pkg/datatrain.css" />
         <Title text="datatrain" />
         <Router>
             <Header />
             <main class="container">
-                <ErrorBoundary fallback=|errors| {
-                    view! {
-                        <section class="card error-state" role="alert">
-                            <h1>"Something went wrong"</h1>
-                            <ul>
-                                {move || {
-                                    errors
-                                        .get()
-                                        .into_iter()
-                                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
-                                        .collect_view()
-                                }}
-                            </ul>
-                        </section>
-                    }
-                }>
-                    <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=StaticSegment("") view=HomePage />
-                    </Routes>
-                </ErrorBoundary>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=|| view! { <RequireUser><DatasetsPage /></RequireUser> } ssr=SsrMode::Async />
+                    <Route path=path!("/datasets/new") view=|| view! { <RequireUser><NewDatasetPage /></RequireUser> } ssr=SsrMode::Async />
+                    <Route path=path!("/datasets/:id") view=|| view! { <RequireUser><DatasetPage /></RequireUser> } ssr=SsrMode::Async />
+                </Routes>
             </main>
         </Router>
     }

@@ -1,4 +1,5 @@
-//! Pages and components.
+//! Pages, components and the two languages.
 
 pub mod components;
+pub mod i18n;
 pub mod pages;

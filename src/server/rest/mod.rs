@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post};
 
 use super::state::AppState;
 
-mod auth;
+pub(crate) mod auth;
 mod datasets;
 mod extract;
 mod health;

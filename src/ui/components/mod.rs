@@ -1,1 +1,3 @@
 pub mod header;
+pub mod progress_bar;
+pub mod require_user;

@@ -1,0 +1,60 @@
+use leptos::prelude::*;
+
+use crate::domain::dto::{DatasetView, DocView, TableView};
+use crate::domain::error::AppError;
+
+#[server(prefix = "/sfn", endpoint = "list_datasets")]
+pub async fn list_datasets() -> Result<Vec<DatasetView>, AppError> {
+    let (services, user) = super::session_user().await?;
+    services.list_datasets(&user).await
+}
+
+#[server(prefix = "/sfn", endpoint = "get_dataset")]
+pub async fn get_dataset(id: i64) -> Result<DatasetView, AppError> {
+    let (services, user) = super::session_user().await?;
+    services.get_dataset(&user, id).await
+}
+
+/// Creates a dataset and goes to its page.
+#[server(prefix = "/sfn", endpoint = "create_dataset")]
+pub async fn create_dataset(name: String, source_url: String, description: Option<String>) -> Result<i64, AppError> {
+    use crate::domain::dto::CreateDataset;
+    let (services, user) = super::session_user().await?;
+    let ds = services.create_dataset(&user, &CreateDataset { name, source_url, description }).await?;
+    leptos_axum::redirect(&format!("/datasets/{}", ds.id));
+    Ok(ds.id)
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_dataset")]
+pub async fn delete_dataset(id: i64) -> Result<(), AppError> {
+    let (services, user) = super::session_user().await?;
+    services.delete_dataset(&user, id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The source's tables, read live ("test connection").
+#[server(prefix = "/sfn", endpoint = "source_tables")]
+pub async fn source_tables(id: i64) -> Result<Vec<TableView>, AppError> {
+    let (services, user) = super::session_user().await?;
+    services.source_tables(&user, id).await
+}
+
+#[server(prefix = "/sfn", endpoint = "list_docs")]
+pub async fn list_docs(id: i64) -> Result<Vec<DocView>, AppError> {
+    let (services, user) = super::session_user().await?;
+    services.list_docs(&user, id).await
+}
+
+#[server(prefix = "/sfn", endpoint = "add_doc")]
+pub async fn add_doc(id: i64, title: String, content: String) -> Result<DocView, AppError> {
+    use crate::domain::dto::NewDoc;
+    let (services, user) = super::session_user().await?;
+    services.add_doc(&user, id, &NewDoc { title, content }).await
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_doc")]
+pub async fn delete_doc(id: i64, doc_id: i64) -> Result<(), AppError> {
+    let (services, user) = super::session_user().await?;
+    services.delete_doc(&user, id, doc_id).await
+}
