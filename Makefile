@@ -43,6 +43,11 @@ test: setup-test
 	@scripts/timed.sh "release build" cargo leptos build --release
 	@scripts/timed.sh "playwright" $(MAKE) --no-print-directory test-e2e
 
+## Benchmarks print numbers (recorded in the README); they assert nothing.
+bench: setup-test
+	cargo bench --features ssr --bench engine
+	scripts/bench-api.sh
+
 services:
 	@scripts/services.sh
 

@@ -386,3 +386,81 @@ async fn graceful_shutdown_requeues(meta: Meta) {
     assert!(row.process_rate > 0.0);
     w.cleanup().await;
 }
+
+/// Chinook loaded into PostgreSQL and MariaDB trains like the SQLite copy
+/// (the metadata store is SQLite here; the store backends are covered above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trains_chinook_from_postgres_and_mariadb() {
+    use common::sources::{chinook_mysql, chinook_postgres};
+    use datatrain::domain::dto::CreateDataset;
+    let w = World::new(Meta::Sqlite).await;
+    for (db, tables) in [
+        (
+            chinook_postgres().await,
+            [
+                "album",
+                "artist",
+                "customer",
+                "employee",
+                "genre",
+                "invoice",
+                "invoice_line",
+                "media_type",
+                "playlist",
+                "playlist_track",
+                "track",
+            ],
+        ),
+        (
+            chinook_mysql().await,
+            [
+                "Album",
+                "Artist",
+                "Customer",
+                "Employee",
+                "Genre",
+                "Invoice",
+                "InvoiceLine",
+                "MediaType",
+                "Playlist",
+                "PlaylistTrack",
+                "Track",
+            ],
+        ),
+    ] {
+        let ds = w
+            .services
+            .create_dataset(
+                &w.user,
+                &CreateDataset {
+                    name: db.name.clone(),
+                    source_url: db.url.clone(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        let run = w
+            .start(ds.id, tables.iter().map(|t| t.to_string()).collect(), None)
+            .await;
+        let outcome = w.work().await;
+        assert_eq!(outcome, ExecOutcome::Completed, "{}", db.url);
+        let (ddl, docs, sql) = kinds(&w, run).await;
+        assert_eq!((ddl, docs), (11, 0), "{}", db.url);
+        assert!((11..=88).contains(&sql), "{}: {sql} example pairs", db.url);
+        let r = w
+            .services
+            .search(&w.user, ds.id, "How many tracks are there?", 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            r.tables[0].to_lowercase(),
+            "track",
+            "{}: {:?}",
+            db.url,
+            r.tables
+        );
+        db.cleanup().await;
+    }
+    w.cleanup().await;
+}

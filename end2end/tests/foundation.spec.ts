@@ -1,14 +1,19 @@
 import { test, expect } from "@playwright/test";
 
-test("home page renders meaningful content", async ({ page }) => {
-  await page.goto("/");
+test("the login page renders meaningful content", async ({ page }) => {
+  await page.goto("/login");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Train what your SQL assistant knows");
-  await expect(page.getByTestId("check-server")).toBeVisible();
+  await expect(page.getByLabel("Username")).toBeVisible();
+});
+
+test("pages that need a session send a visitor to /login", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
 });
 
 test("a click calls a server function and the page shows its answer", async ({ page }, info) => {
   test.skip(info.project.name === "no-js", "needs hydration");
-  await page.goto("/");
+  await page.goto("/status");
   // Wait until the WASM has hydrated the page, so the click goes through the ServerAction.
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
   const answer = page.getByTestId("server-answer");
@@ -16,7 +21,7 @@ test("a click calls a server function and the page shows its answer", async ({ p
   await page.getByTestId("check-server").click();
   await expect(answer).toContainText(/Server \d+\.\d+\.\d+ is up; its database answers\./);
   // The page was not reloaded: the answer came through the hydrated action.
-  expect(page.url()).toMatch(/\/$/);
+  expect(page.url()).toMatch(/\/status$/);
 });
 
 test("unknown pages get the 404 page", async ({ page }) => {

@@ -8,7 +8,10 @@ use crate::ui::i18n::Lang;
 #[server(prefix = "/sfn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     match super::session_user().await {
-        Ok((_, user)) => Ok(Some(UserView { id: user.id, username: user.username })),
+        Ok((_, user)) => Ok(Some(UserView {
+            id: user.id,
+            username: user.username,
+        })),
         Err(AppError::Unauthorized(_)) => Ok(None),
         Err(e) => Err(e),
     }
@@ -26,7 +29,11 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
 #[server(prefix = "/sfn", endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     let state = expect_context::<crate::server::state::AppState>();
-    login_with(&state.services, &crate::domain::dto::Credentials { username, password }).await
+    login_with(
+        &state.services,
+        &crate::domain::dto::Credentials { username, password },
+    )
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -35,7 +42,9 @@ async fn login_with(
     creds: &crate::domain::dto::Credentials,
 ) -> Result<(), AppError> {
     let user = services.login(creds).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: tower_sessions::Session = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::Internal)?;
     crate::server::rest::auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/");
     Ok(())
@@ -43,7 +52,9 @@ async fn login_with(
 
 #[server(prefix = "/sfn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: tower_sessions::Session = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::Internal)?;
     session.flush().await.map_err(|_| AppError::Internal)?;
     leptos_axum::redirect("/login");
     Ok(())
@@ -54,7 +65,10 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn set_lang(lang: Lang) -> Result<(), AppError> {
     use axum::http::{HeaderValue, header};
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.append_header(header::SET_COOKIE, value);
     }

@@ -17,10 +17,23 @@ pub async fn get_dataset(id: i64) -> Result<DatasetView, AppError> {
 
 /// Creates a dataset and goes to its page.
 #[server(prefix = "/sfn", endpoint = "create_dataset")]
-pub async fn create_dataset(name: String, source_url: String, description: Option<String>) -> Result<i64, AppError> {
+pub async fn create_dataset(
+    name: String,
+    source_url: String,
+    description: Option<String>,
+) -> Result<i64, AppError> {
     use crate::domain::dto::CreateDataset;
     let (services, user) = super::session_user().await?;
-    let ds = services.create_dataset(&user, &CreateDataset { name, source_url, description }).await?;
+    let ds = services
+        .create_dataset(
+            &user,
+            &CreateDataset {
+                name,
+                source_url,
+                description,
+            },
+        )
+        .await?;
     leptos_axum::redirect(&format!("/datasets/{}", ds.id));
     Ok(ds.id)
 }
@@ -50,7 +63,9 @@ pub async fn list_docs(id: i64) -> Result<Vec<DocView>, AppError> {
 pub async fn add_doc(id: i64, title: String, content: String) -> Result<DocView, AppError> {
     use crate::domain::dto::NewDoc;
     let (services, user) = super::session_user().await?;
-    services.add_doc(&user, id, &NewDoc { title, content }).await
+    services
+        .add_doc(&user, id, &NewDoc { title, content })
+        .await
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_doc")]

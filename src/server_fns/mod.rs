@@ -13,12 +13,18 @@ pub const PREFIX: &str = "/sfn";
 
 /// The services and the signed-in user of this request, or 401.
 #[cfg(feature = "ssr")]
-pub(crate) async fn session_user()
--> Result<(crate::server::services::Services, crate::server::auth::CurrentUser), crate::domain::error::AppError> {
+pub(crate) async fn session_user() -> Result<
+    (
+        crate::server::services::Services,
+        crate::server::auth::CurrentUser,
+    ),
+    crate::domain::error::AppError,
+> {
     use crate::domain::error::AppError;
     let state = leptos::prelude::expect_context::<crate::server::state::AppState>();
-    let session: tower_sessions::Session =
-        leptos_axum::extract().await.map_err(|_| AppError::unauthenticated())?;
+    let session: tower_sessions::Session = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::unauthenticated())?;
     let user = crate::server::auth::CurrentUser::from_session(&session).await?;
     Ok((state.services, user))
 }

@@ -13,8 +13,18 @@ pub async fn start_training(
 ) -> Result<Started, AppError> {
     use crate::domain::dto::StartTraining;
     let (services, user) = super::session_user().await?;
-    let table_names = table_names.map(|t| t.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>());
-    services.start_training(&user, id, &StartTraining { table_names, max_items_per_sec }).await
+    let table_names =
+        table_names.map(|t| t.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>());
+    services
+        .start_training(
+            &user,
+            id,
+            &StartTraining {
+                table_names,
+                max_items_per_sec,
+            },
+        )
+        .await
 }
 
 #[server(prefix = "/sfn", endpoint = "pause_training")]

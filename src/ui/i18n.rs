@@ -42,7 +42,11 @@ impl Lang {
                 let mut it = part.split(';');
                 let lang = Lang::from_code(it.next()?)?;
                 let q = it
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0);
                 Some((q, lang))
             })
@@ -59,9 +63,15 @@ impl Lang {
             let Some(parts) = use_context::<axum::http::request::Parts>() else {
                 return Lang::En;
             };
-            let from_cookie = parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
-                c.split(';').find_map(|kv| kv.trim().strip_prefix("lang=").and_then(Lang::from_code))
-            });
+            let from_cookie = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|c| {
+                    c.split(';')
+                        .find_map(|kv| kv.trim().strip_prefix("lang=").and_then(Lang::from_code))
+                });
             from_cookie
                 .or_else(|| {
                     parts
@@ -129,9 +139,18 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
-        assert_eq!(Lang::from_accept_language("fr-FR, en-US;q=0.7, zh;q=0.5"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("de, en;q=0.1, zh-TW;q=0.9"), Some(Lang::Zh));
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR, en-US;q=0.7, zh;q=0.5"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de, en;q=0.1, zh-TW;q=0.9"),
+            Some(Lang::Zh)
+        );
         assert_eq!(Lang::from_accept_language("de"), None);
     }
 

@@ -2,10 +2,14 @@
 //! Every error is `{"detail": "..."}`.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::CONTENT_LENGTH;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post};
 
 use super::state::AppState;
+use crate::domain::error::AppError;
 
 pub(crate) mod auth;
 mod datasets;
@@ -53,10 +57,40 @@ pub fn router() -> Router<AppState> {
         .route("/api/datasets/{id}/training/cancel", post(training::cancel))
         .route("/api/datasets/{id}/training/runs", get(training::runs))
         .route("/api/datasets/{id}/search", get(training::search))
+        // Unknown paths under /api answer in the API's format (the app's own
+        // fallback serves the UI's HTML page), whatever the method.
+        .route("/api", any(not_found))
+        .route("/api/", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-async fn not_found() -> crate::domain::error::AppError {
-    crate::domain::error::AppError::NotFound("No such API route".into())
+async fn not_found() -> AppError {
+    AppError::NotFound("No such API route".into())
+}
+
+async fn method_not_allowed() -> Response {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({"detail": "Method not allowed on this route"})),
+    )
+        .into_response()
+}
+
+/// 413 for a declared body over the limit on every route, also those that do
+/// not read their body (the extractors enforce the limit on bodies they read).
+async fn refuse_large_bodies(req: Request, next: Next) -> Response {
+    let too_large = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > BODY_LIMIT as u64);
+    if too_large {
+        return AppError::PayloadTooLarge.into_response();
+    }
+    next.run(req).await
 }

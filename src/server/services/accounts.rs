@@ -44,8 +44,15 @@ impl Services {
             tracing::error!(error = %e, "password hashing failed");
             AppError::Internal
         })?;
-        match self.inner.store.insert_user(&creds.username, &hash).await {
-            Ok(user) => {
+        let only_first = !self.inner.signup_open;
+        match self
+            .inner
+            .store
+            .insert_user_if(&creds.username, &hash, only_first)
+            .await
+        {
+            Ok(None) => Err(AppError::Forbidden("Signup is closed".into())),
+            Ok(Some(user)) => {
                 tracing::info!(
                     user = user.id,
                     admin = user.is_admin == 1,
@@ -63,8 +70,13 @@ impl Services {
 
     /// Checks credentials; repeated failures for a username are slowed down.
     pub async fn login(&self, creds: &Credentials) -> Result<CurrentUser, AppError> {
-        let now = Instant::now();
-        if let Some(wait) = self.inner.limiter.check(&creds.username, now) {
+        // The attempt counts before the password is checked, so that a burst of
+        // simultaneous tries gets no more checks than the limit.
+        if let Err(wait) = self
+            .inner
+            .limiter
+            .begin_attempt(&creds.username, Instant::now())
+        {
             return Err(AppError::TooManyRequests(format!(
                 "Too many failed logins for this username; try again in {} s",
                 wait.as_secs().max(1)
@@ -88,10 +100,8 @@ impl Services {
                     username: user.username,
                 })
             }
-            _ => {
-                self.inner.limiter.record_failure(&creds.username, now);
-                Err(AppError::Unauthorized(INVALID_LOGIN.into()))
-            }
+            // The failure was counted by `begin_attempt`.
+            _ => Err(AppError::Unauthorized(INVALID_LOGIN.into())),
         }
     }
 }

@@ -133,7 +133,11 @@ impl Services {
         id: i64,
     ) -> Result<Vec<TableView>, AppError> {
         let row = self.owned(user, id).await?;
-        let url = self.parse_source(&row.source_url)?;
+        // The stored URL was checked when it was given; if it does not resolve any
+        // more (the SQLite file is gone), the source cannot be reached: 502.
+        let url = self
+            .parse_source(&row.source_url)
+            .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
         let source = Source::open(&url).await.map_err(unreachable)?;
         let tables = source.list_tables().await.map_err(unreachable);
         source.close().await;

@@ -72,9 +72,24 @@ impl Services {
             .ok_or_else(AppError::not_found)
     }
 
+    /// Checks a source URL a user gives (422 when refused).
     fn parse_source(&self, url: &str) -> Result<SourceUrl, AppError> {
-        SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
-            .map_err(|e| AppError::Unprocessable(e.message().to_string()))
+        let parsed = SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
+            .map_err(|e| AppError::Unprocessable(e.message().to_string()))?;
+        // Shown URLs only mask the password of the user info: one given as a query
+        // parameter (which the drivers accept) would be shown in clear.
+        if let Some(u) = parsed.network_url()
+            && u.query_pairs().any(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                k.contains("password") || k == "pwd"
+            })
+        {
+            return Err(AppError::Unprocessable(
+                "source_url must give the password as user:password@host, not as a query parameter"
+                    .into(),
+            ));
+        }
+        Ok(parsed)
     }
 }
 

@@ -171,14 +171,19 @@ impl Source {
         }
         let mut out = Vec::with_capacity(wanted.len());
         for name in wanted {
-            let schema = match self {
-                Source::Sqlite(pool) => sqlite::table_schema(pool, name).await?,
-                Source::Postgres(pool) => postgres::table_schema(pool, name).await?,
-                Source::Mysql(pool) => mysql::table_schema(pool, name).await?,
-            };
-            out.push(schema);
+            out.push(self.table_schema(name).await?);
         }
         Ok(out)
+    }
+
+    /// The structure of one table known to exist (see [`Source::table_schemas`],
+    /// which checks the names first). The name is bound, never spliced.
+    pub async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError> {
+        match self {
+            Source::Sqlite(pool) => sqlite::table_schema(pool, name).await,
+            Source::Postgres(pool) => postgres::table_schema(pool, name).await,
+            Source::Mysql(pool) => mysql::table_schema(pool, name).await,
+        }
     }
 
     /// Runs a generated SELECT read-only, as

@@ -120,6 +120,17 @@ impl Store {
     /// (checked in the same statement). Returns whether it was deleted.
     pub async fn delete_dataset(&self, id: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The full-text rows go first: deleting the dataset cascades to its items,
+        // and the index rows are found through them (SQLite).
+        if self.backend == super::Backend::Sqlite {
+            sqlx::query(
+                "DELETE FROM items_fts WHERE rowid IN (SELECT i.id FROM items i JOIN datasets d ON d.id = i.dataset_id \
+                 WHERE d.id = $1 AND d.status NOT IN ('queued', 'training'))",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         let deleted = sqlx::query(
             "DELETE FROM datasets WHERE id = $1 AND status NOT IN ('queued', 'training')",
         )
@@ -128,7 +139,6 @@ impl Store {
         .await?
         .rows_affected();
         if deleted == 1 {
-            self.delete_fts_of_dataset(&mut tx, id).await?;
             sqlx::query("DELETE FROM items WHERE dataset_id = $1")
                 .bind(id)
                 .execute(&mut *tx)

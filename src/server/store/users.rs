@@ -1,6 +1,6 @@
 //! Accounts.
 
-use super::{Store, StoreError, now_ms, unique};
+use super::{Backend, Store, StoreError, now_ms, unique};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -17,17 +17,46 @@ impl Store {
         username: &str,
         password_hash: &str,
     ) -> Result<UserRow, StoreError> {
-        sqlx::query_as(
+        self.insert_user_if(username, password_hash, false)
+            .await?
+            .ok_or(StoreError::Unique)
+    }
+
+    /// Creates an account; the first one becomes admin. With `only_first`, the
+    /// account is created only if there is none yet (`Ok(None)` otherwise).
+    /// `Err(StoreError::Unique)` if the name is taken.
+    ///
+    /// "Is there an account yet?" and the insert are one atomic step: SQLite
+    /// runs the statement under its write lock; PostgreSQL takes a table lock
+    /// that concurrent account creations wait for (readers are not blocked), so
+    /// two simultaneous first signups cannot both become admin or both get in.
+    pub async fn insert_user_if(
+        &self,
+        username: &str,
+        password_hash: &str,
+        only_first: bool,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row: Option<UserRow> = sqlx::query_as(
             "INSERT INTO users (username, password_hash, is_admin, created_at) \
-             VALUES ($1, $2, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, $3) \
+             SELECT $1, $2, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, $3 \
+             WHERE $4 = 0 OR NOT EXISTS (SELECT 1 FROM users) \
              RETURNING id, username, password_hash, is_admin",
         )
         .bind(username)
         .bind(password_hash)
         .bind(now_ms())
-        .fetch_one(&self.pool)
+        .bind(i64::from(only_first))
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(unique)
+        .map_err(unique)?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {

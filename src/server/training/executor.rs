@@ -111,6 +111,8 @@ struct Checkpointer<'a> {
     run: &'a RunRow,
     logs: Vec<(&'static str, String)>,
     last: Instant,
+    /// Checkpoint transactions written by this attempt.
+    writes: u64,
 }
 
 impl Checkpointer<'_> {
@@ -121,6 +123,7 @@ impl Checkpointer<'_> {
         rate: f64,
     ) -> Result<FlushOutcome, StoreError> {
         let logs: Vec<(&str, String)> = self.logs.drain(..).collect();
+        self.writes += 1;
         let outcome = self
             .store
             .flush_run(self.run, cursor, rate, &ctx.buffer, &logs)
@@ -166,6 +169,7 @@ async fn execute_inner(
         run,
         logs: Vec::new(),
         last: Instant::now(),
+        writes: 0,
     };
     if run.attempt > 1 || resume != Cursor::default() {
         cp.logs.push((
@@ -265,10 +269,11 @@ async fn execute_inner(
         source.close().await;
     }
     let items = store.version_item_count(run.id).await?;
-    if store
-        .finish_run(run, &format!("Training completed: {items} items"))
-        .await?
-    {
+    let log = format!(
+        "Training completed: {items} items, {} checkpoint writes",
+        cp.writes + 1
+    );
+    if store.finish_run(run, &log).await? {
         Ok(ExecOutcome::Completed)
     } else {
         Ok(ExecOutcome::Gone)

@@ -59,15 +59,14 @@ impl Stage for ExtractDdl {
         }
         ctx.source = Some(source);
         ctx.schemas.clear();
+        let mut seen = std::collections::HashSet::new();
+        ctx.table_names.retain(|n| seen.insert(n.clone()));
         Ok(ctx.table_names.len())
     }
     async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
-        let name = ctx.table_names[index].clone();
-        let mut schemas = ctx
-            .source()?
-            .table_schemas(std::slice::from_ref(&name))
-            .await?;
-        ctx.schemas.append(&mut schemas);
+        // The plan checked that every name exists.
+        let schema = ctx.source()?.table_schema(&ctx.table_names[index]).await?;
+        ctx.schemas.push(schema);
         Ok(())
     }
 }

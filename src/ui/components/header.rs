@@ -14,7 +14,11 @@ pub fn Header() -> impl IntoView {
     // With JavaScript, a finished switch or log-out reloads the page so that everything re-renders.
     Effect::new(move |_| {
         if set_lang.version().get() > 0 || logout.version().get() > 0 {
-            let target = if logout.version().get() > 0 { "/login".to_string() } else { window().location().href().unwrap_or_default() };
+            let target = if logout.version().get() > 0 {
+                "/login".to_string()
+            } else {
+                window().location().href().unwrap_or_default()
+            };
             let _ = window().location().set_href(&target);
         }
     });

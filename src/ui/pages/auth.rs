@@ -4,7 +4,9 @@ use leptos_router::components::A;
 use crate::server_fns::auth::{Login, Signup};
 use crate::ui::i18n::use_lang;
 
-fn go_home_on_success<E: Send + Sync + 'static>(value: impl Get<Value = Option<Result<(), E>>> + Send + Sync + 'static) {
+fn go_home_on_success<E: Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<(), E>>> + Send + Sync + 'static,
+) {
     // The server also answers with a redirect; a full load makes every part of the page see the new session.
     Effect::new(move |_| {
         if matches!(value.get(), Some(Ok(_))) {

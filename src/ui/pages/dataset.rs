@@ -9,10 +9,12 @@ use crate::domain::dto::{DatasetView, Progress};
 use crate::domain::error::AppError;
 use crate::domain::progress::STAGE_COUNT;
 use crate::domain::status::Status;
-use crate::server_fns::datasets::{AddDoc, DeleteDataset, DeleteDoc, get_dataset, list_docs, source_tables};
+use crate::server_fns::datasets::{
+    AddDoc, DeleteDataset, DeleteDoc, get_dataset, list_docs, source_tables,
+};
 use crate::server_fns::training::{
-    CancelTraining, DeleteTrainingData, PauseTraining, ResumeTraining, StartTraining, search_collection,
-    training_logs, training_progress, training_runs,
+    CancelTraining, DeleteTrainingData, PauseTraining, ResumeTraining, StartTraining,
+    search_collection, training_logs, training_progress, training_runs,
 };
 use crate::ui::components::progress_bar::{ProgressBar, status_class};
 use crate::ui::i18n::{Lang, use_lang};
@@ -23,7 +25,12 @@ pub const POLL_MS: u32 = 2000;
 const LOG_LINES: i64 = 50;
 
 fn short_time(rfc3339: &str) -> String {
-    rfc3339.replace('T', " ").trim_end_matches('Z').chars().take(19).collect()
+    rfc3339
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .chars()
+        .take(19)
+        .collect()
 }
 
 #[component]
@@ -31,7 +38,13 @@ pub fn DatasetPage() -> impl IntoView {
     let lang = use_lang();
     let params = use_params_map();
     let query = use_query_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0));
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
     let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
 
     let start = ServerAction::<StartTraining>::new();
@@ -54,22 +67,41 @@ pub fn DatasetPage() -> impl IntoView {
     let (tick, set_tick) = signal(0u64);
     let (settled, set_settled) = signal(0u64);
 
-    let dataset = Resource::new(move || (id.get(), acted.get(), settled.get()), |(id, _, _)| get_dataset(id));
-    let progress = Resource::new(move || (id.get(), tick.get(), acted.get()), |(id, _, _)| training_progress(id));
+    let dataset = Resource::new(
+        move || (id.get(), acted.get(), settled.get()),
+        |(id, _, _)| get_dataset(id),
+    );
+    let progress = Resource::new(
+        move || (id.get(), tick.get(), acted.get()),
+        |(id, _, _)| training_progress(id),
+    );
     let logs = Resource::new(
         move || (id.get(), tick.get(), acted.get(), settled.get()),
         |(id, _, _, _)| training_logs(id, LOG_LINES),
     );
-    let runs = Resource::new(move || (id.get(), acted.get(), settled.get()), |(id, _, _)| training_runs(id));
+    let runs = Resource::new(
+        move || (id.get(), acted.get(), settled.get()),
+        |(id, _, _)| training_runs(id),
+    );
     let docs = Resource::new(
-        move || (id.get(), add_doc.version().get(), delete_doc.version().get()),
+        move || {
+            (
+                id.get(),
+                add_doc.version().get(),
+                delete_doc.version().get(),
+            )
+        },
         |(id, _, _)| list_docs(id),
     );
     let tables = Resource::new(move || id.get(), source_tables);
     let search = Resource::new(
         move || (id.get(), q.get(), acted.get(), settled.get()),
         |(id, q, _, _)| async move {
-            if q.trim().is_empty() { Ok(None) } else { search_collection(id, q, 10).await.map(Some) }
+            if q.trim().is_empty() {
+                Ok(None)
+            } else {
+                search_collection(id, q, 10).await.map(Some)
+            }
         },
     );
 
@@ -79,10 +111,15 @@ pub fn DatasetPage() -> impl IntoView {
         let timer = StoredValue::new_local(None::<Interval>);
         let was_active = StoredValue::new(false);
         Effect::new(move |_| {
-            let active = progress.get().and_then(|r| r.ok()).is_some_and(|p| p.status.is_active());
+            let active = progress
+                .get()
+                .and_then(|r| r.ok())
+                .is_some_and(|p| p.status.is_active());
             if active {
                 if timer.with_value(|t| t.is_none()) {
-                    timer.set_value(Some(Interval::new(POLL_MS, move || set_tick.update(|t| *t += 1))));
+                    timer.set_value(Some(Interval::new(POLL_MS, move || {
+                        set_tick.update(|t| *t += 1)
+                    })));
                 }
             } else {
                 timer.set_value(None);
@@ -254,18 +291,24 @@ fn DatasetHead(ds: DatasetView) -> impl IntoView {
 fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
     let status = p.status;
     let rate = p.process_rate;
-    let stage_line = p.stage.filter(|_| status.has_open_run()).map(|s| match lang {
-        Lang::En => format!("Step {s}/{STAGE_COUNT} · {}", lang.stage(s)),
-        Lang::Zh => format!("第 {s}/{STAGE_COUNT} 步 · {}", lang.stage(s)),
-    });
+    let stage_line = p
+        .stage
+        .filter(|_| status.has_open_run())
+        .map(|s| match lang {
+            Lang::En => format!("Step {s}/{STAGE_COUNT} · {}", lang.stage(s)),
+            Lang::Zh => format!("第 {s}/{STAGE_COUNT} 步 · {}", lang.stage(s)),
+        });
     let queue = p.queue_position.map(|n| match lang {
         Lang::En => format!("Position in queue: {n}"),
         Lang::Zh => format!("排队位置：{n}"),
     });
-    let eta = p.eta_seconds.filter(|_| status == Status::Training).map(|s| match lang {
-        Lang::En => format!("About {} left", human_duration(s, lang)),
-        Lang::Zh => format!("预计剩余 {}", human_duration(s, lang)),
-    });
+    let eta = p
+        .eta_seconds
+        .filter(|_| status == Status::Training)
+        .map(|s| match lang {
+            Lang::En => format!("About {} left", human_duration(s, lang)),
+            Lang::Zh => format!("预计剩余 {}", human_duration(s, lang)),
+        });
     view! {
         <div class="progress-head">
             <span class=format!("status-text status-{}", status_class(status)) data-testid="status-text" data-status=status.as_str()>

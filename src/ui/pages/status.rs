@@ -11,7 +11,10 @@ pub fn StatusPage() -> impl IntoView {
     let answer = move || {
         check.value().get().map(|result| match result {
             Ok(s) if s.database_ok => format!("Server {} is up; its database answers.", s.version),
-            Ok(s) => format!("Server {} is up, but its database does not answer.", s.version),
+            Ok(s) => format!(
+                "Server {} is up, but its database does not answer.",
+                s.version
+            ),
             Err(e) => format!("The server did not answer: {e}"),
         })
     };
