@@ -118,6 +118,18 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The metadata store's own SQLite file, which no source may point at.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let rest = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next()?;
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,17 +193,5 @@ mod tests {
         ])
         .unwrap();
         assert!(!c.signup_open && c.secure_cookies);
-    }
-}
-
-impl Config {
-    /// The metadata store's own SQLite file, which no source may point at.
-    pub fn database_file(&self) -> Option<PathBuf> {
-        let rest = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
-        let path = rest.split('?').next()?;
-        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
 }

@@ -105,14 +105,20 @@ impl Services {
                 "The source cannot change while a run is open".into(),
             ));
         }
-        let row = self
+        match self
             .inner
             .store
             .update_dataset(id, &patch)
             .await
             .map_err(name_taken)?
-            .ok_or_else(AppError::not_found)?;
-        Ok(dataset_view(&row))
+        {
+            Some(row) => Ok(dataset_view(&row)),
+            // A run opened since the dataset was read (the write checks it again).
+            None if self.inner.store.dataset_of(id, user.id).await?.is_some() => Err(
+                AppError::Conflict("The source cannot change while a run is open".into()),
+            ),
+            None => Err(AppError::not_found()),
+        }
     }
 
     pub async fn delete_dataset(&self, user: &CurrentUser, id: i64) -> Result<(), AppError> {

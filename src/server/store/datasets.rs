@@ -96,6 +96,9 @@ impl Store {
             .await?)
     }
 
+    /// Applies a patch. A new source URL is only written while no run is open
+    /// (checked in the same statement): `Ok(None)` when the dataset does not exist
+    /// or a run is open.
     pub async fn update_dataset(
         &self,
         id: i64,
@@ -103,7 +106,9 @@ impl Store {
     ) -> Result<Option<DatasetRow>, StoreError> {
         let sql = format!(
             "UPDATE datasets SET name = COALESCE($2, name), description = COALESCE($3, description), \
-             source_url = COALESCE($4, source_url), updated_at = $5 WHERE id = $1 RETURNING {DATASET_COLUMNS}"
+             source_url = COALESCE($4, source_url), updated_at = $5 \
+             WHERE id = $1 AND ($6 = 0 OR status NOT IN ('queued', 'training', 'paused')) \
+             RETURNING {DATASET_COLUMNS}"
         );
         sqlx::query_as(&sql)
             .bind(id)
@@ -111,6 +116,7 @@ impl Store {
             .bind(patch.description.as_deref())
             .bind(patch.source_url.as_deref())
             .bind(now_ms())
+            .bind(i64::from(patch.source_url.is_some()))
             .fetch_optional(&self.pool)
             .await
             .map_err(unique)

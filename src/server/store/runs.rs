@@ -3,11 +3,9 @@
 //! never lands, and SQLite takes its write lock before reading anything.
 //! Worker writes also check `attempt`, the fencing token bumped by every claim.
 
-use sqlx::Row;
-
 use super::items::NewItem;
 use super::logs::write_log;
-use super::{Store, StoreError, now_ms, unique};
+use super::{Backend, Store, StoreError, now_ms, unique};
 use crate::domain::progress::Cursor;
 use crate::domain::status::Status;
 
@@ -140,35 +138,70 @@ impl Store {
     }
 
     /// Claims the oldest queued run for a worker (queued → training) and bumps its attempt.
+    ///
+    /// The candidate is read first, then its dataset row is locked and the run
+    /// claimed with a conditional write; when another worker (or a pause) took
+    /// it meanwhile, the next candidate is tried.
     pub async fn claim_next_run(&self) -> Result<Option<RunRow>, StoreError> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE training_runs SET status = 'training', attempt = attempt + 1, claimed_at = $1, \
-             claimed_rate = process_rate, started_at = COALESCE(started_at, $1), heartbeat_at = $1 \
-             WHERE id = (SELECT id FROM training_runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1) \
-             AND status = 'queued' RETURNING id, dataset_id",
-        )
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = claimed else {
-            return Ok(None);
-        };
-        let run_id: i64 = row.try_get("id")?;
-        let dataset_id: i64 = row.try_get("dataset_id")?;
-        sqlx::query("UPDATE datasets SET status = 'training', updated_at = $2 WHERE id = $1 AND status = 'queued'")
-            .bind(dataset_id)
+        for _ in 0..8 {
+            let candidate: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT id, dataset_id FROM training_runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1",
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some((run_id, dataset_id)) = candidate else {
+                return Ok(None);
+            };
+            let now = now_ms();
+            let mut tx = self.pool.begin().await?;
+            self.lock_dataset(&mut tx, dataset_id).await?;
+            let claimed = sqlx::query(
+                "UPDATE training_runs SET status = 'training', attempt = attempt + 1, claimed_at = $1, \
+                 claimed_rate = process_rate, started_at = COALESCE(started_at, $1), heartbeat_at = $1 \
+                 WHERE id = $2 AND status = 'queued'",
+            )
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let sql = format!("SELECT {RUN_COLUMNS} FROM training_runs WHERE id = $1");
-        let run: RunRow = sqlx::query_as(&sql)
             .bind(run_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Some(run))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                continue;
+            }
+            sqlx::query("UPDATE datasets SET status = 'training', updated_at = $2 WHERE id = $1 AND status = 'queued'")
+                .bind(dataset_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let sql = format!("SELECT {RUN_COLUMNS} FROM training_runs WHERE id = $1");
+            let run: RunRow = sqlx::query_as(&sql)
+                .bind(run_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(Some(run));
+        }
+        Ok(None)
+    }
+
+    /// Worker transactions start here: on PostgreSQL the dataset row is locked
+    /// first, in the order user requests (pause, resume, cancel, delete) take
+    /// their locks (they write `datasets` before `training_runs`), so the two
+    /// sides can never wait on each other in a cycle (a deadlock, which
+    /// PostgreSQL breaks by failing one of them). SQLite serializes writers:
+    /// nothing to do, and the transaction's first statement stays a write.
+    async fn lock_dataset(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        dataset_id: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM datasets WHERE id = $1 FOR UPDATE")
+                .bind(dataset_id)
+                .fetch_optional(conn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// A user's status change of the open run: pause (→ paused) or resume (→ queued).
@@ -321,6 +354,7 @@ impl Store {
     ) -> Result<FlushOutcome, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        self.lock_dataset(&mut tx, run.dataset_id).await?;
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE training_runs SET checkpoint = $3, stage = $4, process_rate = $5, heartbeat_at = $6 \
              WHERE id = $1 AND attempt = $2 AND status IN ('training', 'paused') RETURNING status",
@@ -336,13 +370,17 @@ impl Store {
         let Some(status) = status else {
             return Ok(FlushOutcome::Gone);
         };
-        sqlx::query(
-            "UPDATE datasets SET process_rate = $2 WHERE id = $1 AND status IN ('training', 'paused')",
-        )
-        .bind(run.dataset_id)
-        .bind(process_rate)
-        .execute(&mut *tx)
-        .await?;
+        // Once paused, the progress users see stays where it was when the pause was
+        // answered; the run's own checkpoint (above) still records the items done.
+        if status == "training" {
+            sqlx::query(
+                "UPDATE datasets SET process_rate = $2 WHERE id = $1 AND status = 'training'",
+            )
+            .bind(run.dataset_id)
+            .bind(process_rate)
+            .execute(&mut *tx)
+            .await?;
+        }
         if !items.is_empty() {
             self.insert_items(&mut tx, run.dataset_id, run.id, items)
                 .await?;
@@ -364,6 +402,7 @@ impl Store {
     pub async fn finish_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        self.lock_dataset(&mut tx, run.dataset_id).await?;
         let done = sqlx::query(
             "UPDATE training_runs SET status = 'completed', finished_at = $3, process_rate = 100.0, \
              checkpoint = $4, stage = 4, item_count = (SELECT COUNT(*) FROM items WHERE version = $1) \
@@ -399,6 +438,7 @@ impl Store {
     pub async fn fail_run(&self, run: &RunRow, error: &str) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        self.lock_dataset(&mut tx, run.dataset_id).await?;
         let done = sqlx::query(
             "UPDATE training_runs SET status = 'failed', finished_at = $3, error = $4, item_count = 0 \
              WHERE id = $1 AND attempt = $2 AND status = 'training'",
@@ -437,6 +477,7 @@ impl Store {
     /// A worker hands its run back to the queue (graceful shutdown).
     pub async fn requeue_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        self.lock_dataset(&mut tx, run.dataset_id).await?;
         let done = sqlx::query(
             "UPDATE training_runs SET status = 'queued' WHERE id = $1 AND attempt = $2 AND status = 'training'",
         )
@@ -458,19 +499,31 @@ impl Store {
     }
 
     /// Re-queues training runs whose heartbeat is older than `stale_before` (their process died).
+    /// One transaction per run, taking its locks in the workers' order.
     pub async fn recover_stale_runs(&self, stale_before: i64) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(
-            "UPDATE training_runs SET status = 'queued' \
-             WHERE status = 'training' AND (heartbeat_at IS NULL OR heartbeat_at < $1) RETURNING id, dataset_id",
+        let stale: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, dataset_id FROM training_runs \
+             WHERE status = 'training' AND (heartbeat_at IS NULL OR heartbeat_at < $1) ORDER BY id",
         )
         .bind(stale_before)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in rows {
-            let run_id: i64 = row.try_get("id")?;
-            let dataset_id: i64 = row.try_get("dataset_id")?;
+        let mut ids = Vec::with_capacity(stale.len());
+        for (run_id, dataset_id) in stale {
+            let mut tx = self.pool.begin().await?;
+            self.lock_dataset(&mut tx, dataset_id).await?;
+            let requeued = sqlx::query(
+                "UPDATE training_runs SET status = 'queued' \
+                 WHERE id = $1 AND status = 'training' AND (heartbeat_at IS NULL OR heartbeat_at < $2)",
+            )
+            .bind(run_id)
+            .bind(stale_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if requeued == 0 {
+                continue;
+            }
             sqlx::query(
                 "UPDATE datasets SET status = 'queued' WHERE id = $1 AND status = 'training'",
             )
@@ -485,9 +538,9 @@ impl Store {
                 "Recovered: the worker stopped answering; the run is queued again and resumes from its checkpoint",
             )
             .await?;
+            tx.commit().await?;
             ids.push(run_id);
         }
-        tx.commit().await?;
         Ok(ids)
     }
 

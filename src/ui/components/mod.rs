@@ -1,3 +1,4 @@
 pub mod header;
+pub mod poll;
 pub mod progress_bar;
 pub mod require_user;

@@ -16,12 +16,11 @@ use crate::server_fns::training::{
     CancelTraining, DeleteTrainingData, PauseTraining, ResumeTraining, StartTraining,
     search_collection, training_logs, training_progress, training_runs,
 };
+use crate::ui::components::poll::{Poll, use_poll};
 use crate::ui::components::progress_bar::{ProgressBar, status_class};
 use crate::ui::i18n::{Lang, use_lang};
 use crate::ui::pages::not_found::NotFound;
 
-/// How often progress is polled while a run is queued or training.
-pub const POLL_MS: u32 = 2000;
 const LOG_LINES: i64 = 50;
 
 fn short_time(rfc3339: &str) -> String {
@@ -63,9 +62,10 @@ pub fn DatasetPage() -> impl IntoView {
             + delete_data.version().get()
     });
 
-    // `tick` advances every POLL_MS while active; `settled` once when a run comes to rest.
-    let (tick, set_tick) = signal(0u64);
-    let (settled, set_settled) = signal(0u64);
+    // Progress drives the polling; the resources below key on its tick.
+    let (progress_status, set_progress_status) = signal(None::<Status>);
+    let Poll { tick, settled } =
+        use_poll(move || progress_status.get().is_some_and(|s| s.is_active()));
 
     let dataset = Resource::new(
         move || (id.get(), acted.get(), settled.get()),
@@ -105,34 +105,12 @@ pub fn DatasetPage() -> impl IntoView {
         },
     );
 
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_timers::callback::Interval;
-        let timer = StoredValue::new_local(None::<Interval>);
-        let was_active = StoredValue::new(false);
-        Effect::new(move |_| {
-            let active = progress
-                .get()
-                .and_then(|r| r.ok())
-                .is_some_and(|p| p.status.is_active());
-            if active {
-                if timer.with_value(|t| t.is_none()) {
-                    timer.set_value(Some(Interval::new(POLL_MS, move || {
-                        set_tick.update(|t| *t += 1)
-                    })));
-                }
-            } else {
-                timer.set_value(None);
-                if was_active.get_value() {
-                    set_settled.update(|s| *s += 1);
-                }
-            }
-            was_active.set_value(active);
-        });
-        on_cleanup(move || timer.set_value(None));
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (set_tick, set_settled);
+    Effect::new(move |_| {
+        let status = progress.get().and_then(|r| r.ok()).map(|p| p.status);
+        if status != progress_status.get_untracked() {
+            set_progress_status.set(status);
+        }
+    });
 
     let delete_redirect = delete_dataset.value();
     Effect::new(move |_| {

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::server_fns::datasets::list_datasets;
+use crate::ui::components::poll::use_poll;
 use crate::ui::components::progress_bar::ProgressBar;
 use crate::ui::i18n::use_lang;
 
@@ -9,13 +10,28 @@ use crate::ui::i18n::use_lang;
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
     let lang = use_lang();
-    let datasets = Resource::new(|| (), |_| list_datasets());
+    // While any dataset is queued or training, the list refreshes every 2 s.
+    let (any_active, set_any_active) = signal(false);
+    let poll = use_poll(move || any_active.get());
+    let datasets = Resource::new(
+        move || (poll.tick.get(), poll.settled.get()),
+        |_| list_datasets(),
+    );
+    Effect::new(move |_| {
+        let active = datasets
+            .get()
+            .and_then(|r| r.ok())
+            .is_some_and(|l| l.iter().any(|d| d.status.is_active()));
+        if active != any_active.get_untracked() {
+            set_any_active.set(active);
+        }
+    });
     view! {
         <div class="page-head">
             <h1>{lang.t("Datasets", "数据集")}</h1>
             <A href="/datasets/new" attr:class="btn btn-primary">{lang.t("New dataset", "新建数据集")}</A>
         </div>
-        <Suspense fallback=move || view! { <p class="muted">{lang.t("Loading…", "加载中…")}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{lang.t("Loading…", "加载中…")}</p> }>
             {move || Suspend::new(async move {
                 match datasets.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -55,6 +71,6 @@ pub fn DatasetsPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
