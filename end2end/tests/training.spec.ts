@@ -21,13 +21,21 @@ test.describe("training a dataset in the browser", () => {
     await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
     await page.getByLabel("Name").fill("Chinook");
     await page.getByLabel("Source database URL").fill("sqlite://chinook.sqlite");
-    await page.getByRole("button", { name: /Create/ }).click();
+    // "Test connection" lists the source's tables with checkboxes.
+    await page.getByTestId("test-connection").click();
+    for (const t of TABLES) await expect(page.getByRole("checkbox", { name: new RegExp(`^${t} `) })).toBeChecked();
+    await page.getByRole("checkbox", { name: /^Playlist / }).uncheck();
+    await page.getByText("Documentation / business terms").click();
+    await page.getByLabel("Title").fill("Glossary");
+    await page.getByLabel("Content").fill("A track is a song; an invoice line is one bought track.");
+    await page.getByRole("button", { name: "Create dataset" }).click();
     await expect(page).toHaveURL(/\/datasets\/\d+$/);
     const id = Number(page.url().split("/").pop());
     await expect(page.getByTestId("status-text")).toHaveText("Pending");
-    // The table picker lists the source's tables ("test connection").
-    for (const t of TABLES) await expect(page.getByRole("checkbox", { name: new RegExp(`^${t} `) })).toBeChecked();
-    await page.getByRole("checkbox", { name: /^Playlist / }).uncheck();
+    await expect(page.getByTestId("docs")).toContainText("Glossary");
+    // The dataset page's picker remembers the choice.
+    await expect(page.getByRole("checkbox", { name: /^Track / })).toBeChecked();
+    await expect(page.getByRole("checkbox", { name: /^Playlist / })).not.toBeChecked();
 
     // A speed limit makes the run last a few seconds.
     await page.getByText("Advanced").click();

@@ -15,27 +15,47 @@ pub async fn get_dataset(id: i64) -> Result<DatasetView, AppError> {
     services.get_dataset(&user, id).await
 }
 
-/// Creates a dataset and goes to its page.
+/// Creates a dataset (with the tables picked after "test connection" and a first
+/// document, both optional) and goes to its page.
 #[server(prefix = "/sfn", endpoint = "create_dataset")]
 pub async fn create_dataset(
     name: String,
     source_url: String,
     description: Option<String>,
+    table_names: Option<Vec<String>>,
+    doc_title: Option<String>,
+    doc_content: Option<String>,
 ) -> Result<i64, AppError> {
-    use crate::domain::dto::CreateDataset;
+    use crate::domain::dto::{CreateDataset, NewDoc};
     let (services, user) = super::session_user().await?;
+    let tables: Vec<String> = table_names
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect();
+    let doc = doc_content
+        .filter(|c| !c.trim().is_empty())
+        .map(|content| NewDoc {
+            title: doc_title.unwrap_or_default(),
+            content,
+        });
+    let req = CreateDataset {
+        name,
+        source_url,
+        description,
+    };
     let ds = services
-        .create_dataset(
-            &user,
-            &CreateDataset {
-                name,
-                source_url,
-                description,
-            },
-        )
+        .create_dataset_with(&user, &req, &tables, doc.as_ref())
         .await?;
     leptos_axum::redirect(&format!("/datasets/{}", ds.id));
     Ok(ds.id)
+}
+
+/// The tables of a source URL before the dataset is created ("test connection").
+#[server(prefix = "/sfn", endpoint = "probe_source")]
+pub async fn probe_source(source_url: String) -> Result<Vec<TableView>, AppError> {
+    let (services, user) = super::session_user().await?;
+    services.probe_source(&user, &source_url).await
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_dataset")]

@@ -32,6 +32,23 @@ fn parse_description(d: &str) -> Result<String, AppError> {
     Ok(d.trim().to_string())
 }
 
+/// A document: title at most 200 characters, content 1-200,000 (both trimmed).
+fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
+    let title = req.title.trim();
+    if title.chars().count() > DOC_TITLE_MAX {
+        return Err(AppError::Unprocessable(format!(
+            "title must be at most {DOC_TITLE_MAX} characters"
+        )));
+    }
+    let content = req.content.trim();
+    if content.is_empty() || content.chars().count() > DOC_CONTENT_MAX {
+        return Err(AppError::Unprocessable(format!(
+            "content must be 1-{DOC_CONTENT_MAX} characters"
+        )));
+    }
+    Ok((title.to_string(), content.to_string()))
+}
+
 fn name_taken(e: StoreError) -> AppError {
     match e {
         StoreError::Unique => {
@@ -52,17 +69,57 @@ impl Services {
         user: &CurrentUser,
         req: &CreateDataset,
     ) -> Result<DatasetView, AppError> {
+        self.create_dataset_with(user, req, &[], None).await
+    }
+
+    /// Creates a dataset with the tables chosen for its first training and a first
+    /// document; everything is checked before anything is stored.
+    pub async fn create_dataset_with(
+        &self,
+        user: &CurrentUser,
+        req: &CreateDataset,
+        tables: &[String],
+        doc: Option<&NewDoc>,
+    ) -> Result<DatasetView, AppError> {
         let name = parse_name(&req.name)?;
         let description = parse_description(req.description.as_deref().unwrap_or(""))?;
         let url = self.parse_source(&req.source_url)?;
+        let doc = doc.map(parse_doc).transpose()?;
+        let tables_json = serde_json::to_string(tables).unwrap_or_else(|_| "[]".into());
         let row = self
             .inner
             .store
-            .insert_dataset(user.id, &name, &description, url.as_str())
+            .insert_dataset(
+                user.id,
+                &name,
+                &description,
+                url.as_str(),
+                &tables_json,
+                doc.as_ref().map(|(t, c)| (t.as_str(), c.as_str())),
+            )
             .await
             .map_err(name_taken)?;
         tracing::info!(dataset = row.id, user = user.id, source = %url.masked(), "dataset created");
         Ok(dataset_view(&row))
+    }
+
+    /// The tables of a source URL that is not stored yet ("test connection").
+    pub async fn probe_source(
+        &self,
+        _user: &CurrentUser,
+        source_url: &str,
+    ) -> Result<Vec<TableView>, AppError> {
+        let url = self.parse_source(source_url)?;
+        let source = Source::open(&url).await.map_err(unreachable)?;
+        let tables = source.list_tables().await.map_err(unreachable);
+        source.close().await;
+        Ok(tables?
+            .into_iter()
+            .map(|t| TableView {
+                name: t.name,
+                column_count: t.column_count,
+            })
+            .collect())
     }
 
     pub async fn list_datasets(&self, user: &CurrentUser) -> Result<Vec<DatasetView>, AppError> {
@@ -180,19 +237,8 @@ impl Services {
         req: &NewDoc,
     ) -> Result<DocView, AppError> {
         self.owned(user, id).await?;
-        let title = req.title.trim();
-        if title.chars().count() > DOC_TITLE_MAX {
-            return Err(AppError::Unprocessable(format!(
-                "title must be at most {DOC_TITLE_MAX} characters"
-            )));
-        }
-        let content = req.content.trim();
-        if content.is_empty() || content.chars().count() > DOC_CONTENT_MAX {
-            return Err(AppError::Unprocessable(format!(
-                "content must be 1-{DOC_CONTENT_MAX} characters"
-            )));
-        }
-        let d = self.inner.store.insert_doc(id, title, content).await?;
+        let (title, content) = parse_doc(req)?;
+        let d = self.inner.store.insert_doc(id, &title, &content).await?;
         Ok(DocView {
             id: d.id,
             title: d.title,

@@ -42,27 +42,43 @@ const DATASET_COLUMNS: &str = "id, owner_id, name, description, source_url, tabl
      error_msg, last_train_at, live_version, created_at, updated_at";
 
 impl Store {
+    /// Creates a dataset, with its chosen tables and a first document, in one transaction.
     pub async fn insert_dataset(
         &self,
         owner_id: i64,
         name: &str,
         description: &str,
         source_url: &str,
+        table_names_json: &str,
+        doc: Option<(&str, &str)>,
     ) -> Result<DatasetRow, StoreError> {
         let now = now_ms();
         let sql = format!(
-            "INSERT INTO datasets (owner_id, name, description, source_url, status, process_rate, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'pending', 0.0, $5, $5) RETURNING {DATASET_COLUMNS}"
+            "INSERT INTO datasets (owner_id, name, description, source_url, table_names, status, process_rate, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0.0, $6, $6) RETURNING {DATASET_COLUMNS}"
         );
-        sqlx::query_as(&sql)
+        let mut tx = self.pool.begin().await?;
+        let row: DatasetRow = sqlx::query_as(&sql)
             .bind(owner_id)
             .bind(name)
             .bind(description)
             .bind(source_url)
+            .bind(table_names_json)
             .bind(now)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(unique)
+            .map_err(unique)?;
+        if let Some((title, content)) = doc {
+            sqlx::query("INSERT INTO dataset_docs (dataset_id, title, content, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(row.id)
+                .bind(title)
+                .bind(content)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// The dataset if it exists and belongs to `owner_id`.
