@@ -369,7 +369,7 @@ fn Controls(
                                 let checked = all || chosen.contains(&t.name);
                                 view! {
                                     <label class="check">
-                                        <input type="checkbox" name=format!("table_names[{i}]") value=t.name.clone() checked=checked />
+                                        <input type="checkbox" name=format!("table_names[{i}]") value=t.name.clone() aria-label=t.name.clone() checked=checked />
                                         " " {t.name.clone()} <span class="muted">{format!(" ({})", t.column_count)}</span>
                                     </label>
                                 }

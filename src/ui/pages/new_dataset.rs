@@ -55,7 +55,7 @@ pub fn NewDatasetPage() -> impl IntoView {
                             <legend>{lang.t("Connected. Tables to train", "连接成功。要训练的表")}</legend>
                             {tables.into_iter().enumerate().map(|(i, t)| view! {
                                 <label class="check">
-                                    <input type="checkbox" name=format!("table_names[{i}]") value=t.name.clone() checked=true />
+                                    <input type="checkbox" name=format!("table_names[{i}]") value=t.name.clone() aria-label=t.name.clone() checked=true />
                                     " " {t.name.clone()} <span class="muted">{format!(" ({})", t.column_count)}</span>
                                 </label>
                             }).collect_view()}
