@@ -21,7 +21,9 @@ build: setup-build
 	cargo leptos build --release
 
 run: build
-	@mkdir -p data
+	@mkdir -p data/sources
+	@# A demo source to train on: the Chinook database (MIT), as sqlite://chinook.sqlite.
+	@[ -e data/sources/chinook.sqlite ] || cp tests/fixtures/sources/chinook.sqlite data/sources/
 	./target/release/datatrain
 
 fmt-check:
@@ -47,6 +49,10 @@ test: setup-test
 bench: setup-test
 	cargo bench --features ssr --bench engine
 	scripts/bench-api.sh
+
+## Retrieval quality on 5 merged Spider dev databases (English and Chinese questions).
+bench-retrieval:
+	cargo bench --features ssr --bench retrieval
 
 services:
 	@scripts/services.sh
