@@ -4,7 +4,7 @@ use crate::domain::dto::{
 };
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
-use crate::server::sources::{Source, SourceError};
+use crate::server::sources::{Source, SourceError, SourceUrl};
 use crate::server::store::{DatasetPatch, StoreError};
 
 const NAME_MAX: usize = 100;
@@ -47,6 +47,20 @@ fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
         )));
     }
     Ok((title.to_string(), content.to_string()))
+}
+
+/// Opens the source, lists its tables and closes it; errors are 502.
+async fn live_tables(url: &SourceUrl) -> Result<Vec<TableView>, AppError> {
+    let source = Source::open(url).await.map_err(unreachable)?;
+    let tables = source.list_tables().await.map_err(unreachable);
+    source.close().await;
+    Ok(tables?
+        .into_iter()
+        .map(|t| TableView {
+            name: t.name,
+            column_count: t.column_count,
+        })
+        .collect())
 }
 
 fn name_taken(e: StoreError) -> AppError {
@@ -110,16 +124,7 @@ impl Services {
         source_url: &str,
     ) -> Result<Vec<TableView>, AppError> {
         let url = self.parse_source(source_url)?;
-        let source = Source::open(&url).await.map_err(unreachable)?;
-        let tables = source.list_tables().await.map_err(unreachable);
-        source.close().await;
-        Ok(tables?
-            .into_iter()
-            .map(|t| TableView {
-                name: t.name,
-                column_count: t.column_count,
-            })
-            .collect())
+        live_tables(&url).await
     }
 
     pub async fn list_datasets(&self, user: &CurrentUser) -> Result<Vec<DatasetView>, AppError> {
@@ -201,16 +206,7 @@ impl Services {
         let url = self
             .parse_source(&row.source_url)
             .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
-        let source = Source::open(&url).await.map_err(unreachable)?;
-        let tables = source.list_tables().await.map_err(unreachable);
-        source.close().await;
-        Ok(tables?
-            .into_iter()
-            .map(|t| TableView {
-                name: t.name,
-                column_count: t.column_count,
-            })
-            .collect())
+        live_tables(&url).await
     }
 
     pub async fn list_docs(&self, user: &CurrentUser, id: i64) -> Result<Vec<DocView>, AppError> {
