@@ -1,5 +1,6 @@
 //! Search over the trained collection: text processing for the index and the
 //! queries, and ranking.
 
+pub mod gloss;
 pub mod rank;
 pub mod text;

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use super::gloss::english_of;
 use super::text::{query_terms, split_identifier, stem};
 
 /// Reciprocal-rank constant: smaller favours the top hits more.
@@ -53,9 +54,12 @@ pub fn rank_tables(question: &str, hits: &[Hit]) -> Vec<(String, f64)> {
 }
 
 /// Whether the question's terms name the table: its whole name (joined and
-/// stemmed, `InvoiceLine` → `invoiceline`) appears, or all its parts do.
+/// stemmed, `InvoiceLine` → `invoiceline`) appears, or all its parts do, in
+/// English or through a Chinese gloss (`歌手` names `singer`). A namespace
+/// prefix (`schema.`, `<db>__`) is not part of the name: `sales.orders` and
+/// `shop__orders` are named by "orders".
 pub fn names_table(terms: &[String], table: &str) -> bool {
-    let parts = split_identifier(table);
+    let parts = split_identifier(local_name(table));
     if parts.is_empty() {
         return false;
     }
@@ -63,10 +67,27 @@ pub fn names_table(terms: &[String], table: &str) -> bool {
     if terms.iter().any(|t| *t == joined || stem(t) == joined) {
         return true;
     }
-    parts.len() > 1
-        && parts
+    let named = |p: &String| {
+        let p = stem(p);
+        terms
             .iter()
-            .all(|p| terms.iter().any(|t| stem(t) == stem(p)))
+            .any(|t| stem(t) == p || english_of(t).iter().any(|e| stem(e) == p))
+    };
+    if parts.len() == 1 {
+        return named(&parts[0]);
+    }
+    parts.iter().all(named)
+}
+
+/// A table name without its namespace: the text after the last `.` and then
+/// after the last `__` (`main.crm__Customer` → `Customer`), unless that would
+/// leave nothing.
+pub fn local_name(table: &str) -> &str {
+    let after_dot = table.rsplit('.').find(|s| !s.is_empty()).unwrap_or(table);
+    after_dot
+        .rsplit("__")
+        .find(|s| s.chars().any(char::is_alphanumeric))
+        .unwrap_or(after_dot)
 }
 
 #[cfg(test)]
@@ -111,5 +132,30 @@ mod tests {
         assert!(names_table(&terms, "Customer"));
         assert!(!names_table(&terms, "Track"));
         assert!(!names_table(&query_terms("playlists"), "PlaylistTrack"));
+    }
+
+    #[test]
+    fn namespaces_are_not_part_of_the_name() {
+        assert_eq!(local_name("concert_singer__singer"), "singer");
+        assert_eq!(local_name("main.crm__Customer"), "Customer");
+        assert_eq!(local_name("public.orders"), "orders");
+        assert_eq!(local_name("orders"), "orders");
+        assert_eq!(local_name("__"), "__");
+        let terms = query_terms("How many singers are there?");
+        assert!(names_table(&terms, "concert_singer__singer"));
+        assert!(!names_table(&terms, "concert_singer__concert"));
+    }
+
+    #[test]
+    fn chinese_glosses_name_tables() {
+        let terms = query_terms("我们有多少歌手？");
+        assert!(names_table(&terms, "singer"), "{terms:?}");
+        assert!(names_table(&terms, "music__Singers"));
+        assert!(!names_table(&terms, "stadium"));
+        let ranked = rank_tables(
+            "我们有多少歌手？",
+            &[hit("ddl", "stadium"), hit("ddl", "singer")],
+        );
+        assert_eq!(ranked[0].0, "singer");
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::chunk::{MAX_CHARS, chunk};
 use super::examples::candidates;
 use super::stage::{RunContext, Stage, StageError};
+use crate::server::search::gloss::{identifier_glosses, text_glosses};
 use crate::server::sources::{QueryLimits, Source, SourceError, SourceUrl, render_ddl};
 
 /// The stages in order.
@@ -22,6 +23,10 @@ pub fn all() -> Vec<Box<dyn Stage>> {
 pub const MAX_EXAMPLES_PER_TABLE: usize = 8;
 /// A text column with at most this many distinct values gets a "count per value" example.
 pub const LOW_CARDINALITY: u32 = 20;
+
+/// Chinese glosses indexed per word of a table's name, and per word of a column's name.
+const TABLE_GLOSSES: usize = 5;
+const COLUMN_GLOSSES: usize = 3;
 
 /// Stage 1 (0-10): connect, check the requested tables exist, extract each table's structure.
 pub struct ExtractDdl;
@@ -102,6 +107,13 @@ impl Stage for IndexDdl {
                 extra.push_str(c);
                 extra.push(' ');
             }
+        }
+        // Chinese glosses of the identifier words, so that Chinese questions meet English names:
+        // more for the table's own name than for each column.
+        extra.push_str(&identifier_glosses(&table.name, TABLE_GLOSSES));
+        for col in &table.columns {
+            extra.push(' ');
+            extra.push_str(&identifier_glosses(&col.name, COLUMN_GLOSSES));
         }
         let name = table.name.clone();
         ctx.emit("ddl", Some(&name), None, ddl, &extra);
@@ -187,15 +199,16 @@ impl Stage for IndexExamples {
             }
         }
         let name = table.name.clone();
+        // The Chinese question names its table and columns in English: their glosses go with it.
+        let name_glosses = identifier_glosses(&name, COLUMN_GLOSSES);
         for c in kept {
             let content = format!("-- {}\n{}", c.question_zh, c.sql);
-            ctx.emit(
-                "sql",
-                Some(&name),
-                Some(&c.question_en),
-                content,
-                &c.question_zh,
+            let extra = format!(
+                "{} {name_glosses} {}",
+                c.question_zh,
+                text_glosses(&c.question_zh, COLUMN_GLOSSES)
             );
+            ctx.emit("sql", Some(&name), Some(&c.question_en), content, &extra);
         }
         Ok(())
     }

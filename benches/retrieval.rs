@@ -1,0 +1,259 @@
+//! Retrieval quality benchmark (numbers printed, recorded in the README; no assertions).
+//!
+//! `cargo bench --features ssr --bench retrieval` (or `make bench-retrieval`):
+//! trains `tests/fixtures/bench/spider_merged.sqlite` (5 Spider dev databases
+//! merged into one source, tables renamed `<db>__<table>`) through the real
+//! engine, asks every question of `tests/fixtures/bench/spider_questions.jsonl`
+//! through `Services::search`, and prints gold-table recall@1/3/5 and the
+//! share of questions with all their gold tables in the top 5, for the English
+//! and the Chinese questions. Only tables (DDL items) count.
+//!
+//! Rows printed per language:
+//! - `plain BM25`: FTS5 bm25 over the raw DDL text (default `unicode61`
+//!   tokenizer, no segmentation or expansion), question words OR-ed;
+//! - `index, DDL only`: the trained index's DDL items in bm25 order (the
+//!   indexed terms of this crate, no fusion);
+//! - `search API`: `SearchResult.tables`, the ranking the service returns.
+//!
+//! Another merged source and question file can be measured with
+//! `DT_BENCH_SOURCE=/path/merged.sqlite DT_BENCH_QUESTIONS=/path/q.jsonl`
+//! (see `tests/fixtures/bench/build_spider.py`).
+#![cfg(feature = "ssr")]
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use common::world::{Meta, World};
+use datatrain::domain::dto::CreateDataset;
+use datatrain::server::search::text::{fts5_match, query_terms};
+use datatrain::server::training::executor::ExecOutcome;
+
+#[derive(serde::Deserialize)]
+struct Question {
+    db_id: String,
+    question: String,
+    question_zh: String,
+    gold_tables: Vec<String>,
+}
+
+/// Sums of the metrics over questions.
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    r1: f64,
+    r3: f64,
+    r5: f64,
+    all5: usize,
+}
+
+impl Tally {
+    fn add(&mut self, ranked: &[String], gold: &[String]) {
+        let hit = |k: usize| {
+            let top: Vec<String> = ranked.iter().take(k).map(|t| t.to_lowercase()).collect();
+            gold.iter().filter(|g| top.contains(g)).count()
+        };
+        let g = gold.len() as f64;
+        self.n += 1;
+        self.r1 += hit(1) as f64 / g;
+        self.r3 += hit(3) as f64 / g;
+        self.r5 += hit(5) as f64 / g;
+        if hit(5) == gold.len() {
+            self.all5 += 1;
+        }
+    }
+
+    fn row(&self, label: &str) -> String {
+        let n = self.n.max(1) as f64;
+        format!(
+            "| {label:<26} | {:>5.3} | {:>5.3} | {:>5.3} | {:>5.3} |",
+            self.r1 / n,
+            self.r3 / n,
+            self.r5 / n,
+            self.all5 as f64 / n
+        )
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bench")
+        .join(name)
+}
+
+/// Plain BM25 over the raw DDL texts: an in-memory FTS5 table with the
+/// default tokenizer, the question's words OR-ed.
+struct PlainBm25 {
+    pool: sqlx::SqlitePool,
+}
+
+impl PlainBm25 {
+    async fn new(docs: &[(String, String)]) -> PlainBm25 {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE VIRTUAL TABLE ddl USING fts5(name UNINDEXED, body)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for (name, body) in docs {
+            sqlx::query("INSERT INTO ddl (name, body) VALUES (?, ?)")
+                .bind(name)
+                .bind(body)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        PlainBm25 { pool }
+    }
+
+    async fn rank(&self, question: &str) -> Vec<String> {
+        let words: Vec<String> = question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\""))
+            .collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        sqlx::query_scalar("SELECT name FROM ddl WHERE ddl MATCH ? ORDER BY bm25(ddl)")
+            .bind(words.join(" OR "))
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let source = std::env::var_os("DT_BENCH_SOURCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fixture("spider_merged.sqlite"));
+    let questions_path = std::env::var_os("DT_BENCH_QUESTIONS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fixture("spider_questions.jsonl"));
+    let questions: Vec<Question> = std::fs::read_to_string(&questions_path)
+        .expect("questions file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("question line"))
+        .collect();
+
+    let w = World::new(Meta::Sqlite).await;
+    std::fs::copy(&source, w.sources_dir.join("bench_merged.sqlite")).expect("copy the source");
+    let src = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        w.sources_dir.join("bench_merged.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&src)
+    .await
+    .unwrap();
+    src.close().await;
+
+    let ds = w
+        .services
+        .create_dataset(
+            &w.user,
+            &CreateDataset {
+                name: "retrieval".into(),
+                source_url: "sqlite://bench_merged.sqlite".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    let t = Instant::now();
+    w.start(ds.id, tables.clone(), None).await;
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    let train_secs = t.elapsed().as_secs_f64();
+    let row = w.store.dataset(ds.id).await.unwrap().unwrap();
+    let version = row.live_version.expect("a trained version");
+    let items = w.store.version_item_count(version).await.unwrap();
+    let ddl = w.store.ddl_items(ds.id, version, &tables).await.unwrap();
+    let plain = PlainBm25::new(
+        &ddl.iter()
+            .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    println!(
+        "retrieval: {} tables, {} questions ({}); trained {items} items in {train_secs:.2} s",
+        tables.len(),
+        questions.len(),
+        questions_path.display()
+    );
+
+    let mut latencies = Vec::new();
+    for (lang, pick) in [
+        (
+            "English",
+            (|q: &Question| q.question.clone()) as fn(&Question) -> String,
+        ),
+        ("Chinese", |q: &Question| q.question_zh.clone()),
+    ] {
+        let (mut base, mut index, mut api) = (Tally::default(), Tally::default(), Tally::default());
+        let mut misses = Vec::new();
+        for q in &questions {
+            let text = pick(q);
+            let gold: Vec<String> = q
+                .gold_tables
+                .iter()
+                .map(|g| format!("{}__{}", q.db_id, g).to_lowercase())
+                .collect();
+            base.add(&plain.rank(&text).await, &gold);
+            let ddl_only: Vec<String> = match fts5_match(&query_terms(&text)) {
+                Some(expr) => w
+                    .store
+                    .search_version(ds.id, version, &expr, 1000)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|h| h.kind == "ddl")
+                    .filter_map(|h| h.table_name)
+                    .collect(),
+                None => Vec::new(),
+            };
+            index.add(&ddl_only, &gold);
+            let t = Instant::now();
+            let result = w.services.search(&w.user, ds.id, &text, 10).await.unwrap();
+            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            api.add(&result.tables, &gold);
+            let top: Vec<String> = result
+                .tables
+                .iter()
+                .take(5)
+                .map(|t| t.to_lowercase())
+                .collect();
+            if !gold.iter().all(|g| top.contains(g)) {
+                misses.push(format!("  {text}\n    gold {gold:?}\n    got  {top:?}"));
+            }
+        }
+        println!("\n{lang} ({} questions)", api.n);
+        println!("| ranking                    |  R@1  |  R@3  |  R@5  | all@5 |");
+        println!("|----------------------------|-------|-------|-------|-------|");
+        println!("{}", base.row("plain BM25 (raw DDL)"));
+        println!("{}", index.row("index, DDL only (bm25)"));
+        println!("{}", api.row("search API (fused)"));
+        if std::env::var_os("DT_BENCH_MISSES").is_some() {
+            println!("misses (gold not all in top 5):\n{}", misses.join("\n"));
+        }
+    }
+    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "\nsearch latency over {} questions: p50 {:.1} ms, p99 {:.1} ms",
+        latencies.len(),
+        latencies[latencies.len() / 2],
+        latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)]
+    );
+    w.cleanup().await;
+}
