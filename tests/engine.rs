@@ -332,6 +332,9 @@ async fn search_finds_tracks_and_chinese_terms(meta: Meta) {
         "{r:?}"
     );
     assert!(r.items[0].content.contains("复购率"));
+    // Documentation that names a table is linked to it (here through the gloss of 客户 or 发票).
+    assert!(r.items[0].table_name.is_some(), "{:?}", r.items[0]);
+    assert!(r.tables.contains(r.items[0].table_name.as_ref().unwrap()));
     w.cleanup().await;
 }
 

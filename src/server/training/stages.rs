@@ -7,6 +7,8 @@ use super::chunk::{MAX_CHARS, chunk};
 use super::examples::candidates;
 use super::stage::{RunContext, Stage, StageError};
 use crate::server::search::gloss::{identifier_glosses, text_glosses};
+use crate::server::search::rank::names_table;
+use crate::server::search::text::query_terms;
 use crate::server::sources::{QueryLimits, Source, SourceError, SourceUrl, render_ddl};
 
 /// The stages in order.
@@ -152,7 +154,17 @@ impl Stage for IndexDocs {
         } else {
             format!("{title}\n{text}")
         };
-        ctx.emit("documentation", None, None, content, "");
+        // A chunk that names a table (in English or through a Chinese gloss) is
+        // linked to it, so that the business term votes for that table in search.
+        // The longest name wins: "invoice line" names InvoiceLine, not Invoice.
+        let terms = query_terms(&content);
+        let table = ctx
+            .schemas
+            .iter()
+            .filter(|t| names_table(&terms, &t.name))
+            .max_by_key(|t| t.name.len())
+            .map(|t| t.name.clone());
+        ctx.emit("documentation", table.as_deref(), None, content, "");
         Ok(())
     }
 }
