@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::app::{Client, Meta, TestApp, spawn_app};
-use common::sources::{chinook_sqlite_copy, pg_admin_url, unique_db_name};
+use common::sources::{Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name};
 use datatrain::server::config::Config;
 use datatrain::server::startup::Application;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, SET_COOKIE};
@@ -213,14 +213,7 @@ impl Home {
 
     async fn cleanup(self) {
         if let Some(name) = &self.pg_db {
-            use sqlx::{Connection, Executor};
-            if let Ok(mut conn) =
-                sqlx::PgConnection::connect(&format!("{}/postgres", pg_admin_url())).await
-            {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-            }
+            drop_database(Server::Postgres, name).await;
         }
     }
 }

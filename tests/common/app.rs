@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::sources::{chinook_sqlite_copy, pg_admin_url, unique_db_name};
+use super::sources::{Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name};
 pub use super::world::Meta;
 
 pub struct TestApp {
@@ -125,14 +125,7 @@ impl TestApp {
         self.shutdown.cancel();
         let _ = self.server.await;
         if let Some(name) = &self.pg_db {
-            use sqlx::{Connection, Executor};
-            if let Ok(mut conn) =
-                sqlx::PgConnection::connect(&format!("{}/postgres", pg_admin_url())).await
-            {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-            }
+            drop_database(Server::Postgres, name).await;
         }
     }
 }

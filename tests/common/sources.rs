@@ -156,7 +156,8 @@ impl Drop for TempDb {
     }
 }
 
-async fn drop_database(server: Server, name: &str) {
+/// Drops a test database (best effort; names come from [`unique_db_name`]).
+pub async fn drop_database(server: Server, name: &str) {
     let (admin, sql) = match server {
         Server::Postgres => (
             pg_admin_url(),

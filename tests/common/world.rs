@@ -14,7 +14,7 @@ use datatrain::server::store::Store;
 use datatrain::server::training::executor::{ExecEnv, ExecOutcome};
 use datatrain::server::training::{Runner, RunnerConfig};
 
-use super::sources::{chinook_sqlite_copy, pg_admin_url, unique_db_name};
+use super::sources::{Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Meta {
@@ -212,14 +212,7 @@ impl World {
     pub async fn cleanup(self) {
         self.store.close().await;
         if let Some(name) = &self.pg_db {
-            use sqlx::{Connection, Executor};
-            if let Ok(mut conn) =
-                sqlx::PgConnection::connect(&format!("{}/postgres", pg_admin_url())).await
-            {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-            }
+            drop_database(Server::Postgres, name).await;
         }
     }
 }
