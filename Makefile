@@ -6,7 +6,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-retrieval clean
+.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-retrieval bench-dense clean
 
 ## Installs the build tools that are missing (each step is skipped when already there).
 setup-build:
@@ -53,6 +53,10 @@ bench: setup-test
 ## Retrieval quality on 5 merged Spider dev databases (English and Chinese questions).
 bench-retrieval:
 	cargo bench --features ssr --bench retrieval
+
+## The same with dense retrieval fused in: serves all-MiniLM-L6-v2 locally (from PyPI, on numpy).
+bench-dense:
+	scripts/bench-dense.sh
 
 services:
 	@scripts/services.sh

@@ -7,7 +7,7 @@
 //! - checkpoint write transactions per run.
 #![cfg(feature = "ssr")]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 

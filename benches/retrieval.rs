@@ -15,12 +15,16 @@
 //!   indexed terms of this crate, no fusion);
 //! - `search API`: `SearchResult.tables`, the ranking the service returns.
 //!
+//! With `DATATRAIN_EMBEDDINGS_URL` set (e.g. `make bench-dense`, which serves
+//! all-MiniLM-L6-v2 locally), items and questions are embedded and the search
+//! API row is the fusion of full-text and dense rankings.
+//!
 //! Another merged source and question file can be measured with
 //! `DT_BENCH_SOURCE=/path/merged.sqlite DT_BENCH_QUESTIONS=/path/q.jsonl`
 //! (see `tests/fixtures/bench/build_spider.py`).
 #![cfg(feature = "ssr")]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 
@@ -29,6 +33,8 @@ use std::time::Instant;
 
 use common::world::{Meta, World};
 use datatrain::domain::dto::CreateDataset;
+use datatrain::server::config::Config;
+use datatrain::server::embeddings::Embedder;
 use datatrain::server::search::text::{fts5_match, query_terms};
 use datatrain::server::training::executor::ExecOutcome;
 
@@ -144,7 +150,15 @@ async fn main() {
         .map(|l| serde_json::from_str(l).expect("question line"))
         .collect();
 
-    let w = World::new(Meta::Sqlite).await;
+    // Dense retrieval when DATATRAIN_EMBEDDINGS_URL (and _MODEL, _KEY) are set.
+    let embeddings = Config::from_env()
+        .expect("configuration from the environment")
+        .embeddings;
+    let dense = embeddings
+        .as_ref()
+        .map(|e| format!("dense on: {} ({})", e.model, e.endpoint_for_logs()))
+        .unwrap_or_else(|| "dense off (set DATATRAIN_EMBEDDINGS_URL to fuse embeddings)".into());
+    let w = World::with_embedder(Meta::Sqlite, embeddings.map(Embedder::new)).await;
     std::fs::copy(&source, w.sources_dir.join("bench_merged.sqlite")).expect("copy the source");
     let src = sqlx::SqlitePool::connect(&format!(
         "sqlite://{}",
@@ -187,7 +201,7 @@ async fn main() {
     )
     .await;
     println!(
-        "retrieval: {} tables, {} questions ({}); trained {items} items in {train_secs:.2} s",
+        "retrieval: {} tables, {} questions ({}); trained {items} items in {train_secs:.2} s; {dense}",
         tables.len(),
         questions.len(),
         questions_path.display()

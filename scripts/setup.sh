@@ -46,3 +46,10 @@ if [ "$what" = test ]; then
     (cd end2end && npm ci --silent --no-audit --no-fund)
   fi
 fi
+
+# The debug test build and the release build need a few GiB; say how much room there is.
+avail_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+step "$((avail_kb / 1024 / 1024)) GiB free on the build disk"
+if [ "$avail_kb" -lt $((6 * 1024 * 1024)) ]; then
+  echo "warning: under 6 GiB free; the builds may fail to link (try: make clean)" >&2
+fi

@@ -82,7 +82,7 @@ pub struct SearchItem {
     pub score: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
     pub items: Vec<SearchItem>,
     /// The ranked table names the items point to (DDL items first, in their order).

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use super::embeddings::{DEFAULT_MODEL, EmbeddingsConfig};
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `DATATRAIN_DATABASE_URL`: the metadata store (SQLite or PostgreSQL).
@@ -23,6 +25,8 @@ pub struct Config {
     pub signup_open: bool,
     /// `DATATRAIN_PUBLIC_URL`: when it starts with `https://`, session cookies are `Secure`.
     pub secure_cookies: bool,
+    /// `DATATRAIN_EMBEDDINGS_URL`, `_MODEL`, `_KEY`: optional dense retrieval (off when the URL is unset).
+    pub embeddings: Option<EmbeddingsConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +103,29 @@ impl Config {
                 });
             }
         };
+        let embeddings = match get("DATATRAIN_EMBEDDINGS_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_string();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url::Url::parse(&url).is_err()
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "DATATRAIN_EMBEDDINGS_URL",
+                        reason: "expected an http:// or https:// URL".into(),
+                    });
+                }
+                Some(EmbeddingsConfig {
+                    url,
+                    model: get("DATATRAIN_EMBEDDINGS_MODEL")
+                        .map(|m| m.trim().to_string())
+                        .unwrap_or_else(|| DEFAULT_MODEL.into()),
+                    key: get("DATATRAIN_EMBEDDINGS_KEY").map(|k| k.trim().to_string()),
+                })
+            }
+        };
         Ok(Config {
+            embeddings,
             sources_dir: PathBuf::from(
                 get("DATATRAIN_SOURCES_DIR").unwrap_or_else(|| DEFAULT_SOURCES_DIR.into()),
             ),
@@ -155,6 +181,26 @@ mod tests {
         assert_eq!(c.throttle_items_per_sec, 0.0);
         assert!(c.signup_open);
         assert!(!c.secure_cookies);
+        assert!(c.embeddings.is_none());
+    }
+
+    #[test]
+    fn embeddings_are_off_unless_a_url_is_given() {
+        let c = config(&[
+            ("DATATRAIN_EMBEDDINGS_URL", "http://127.0.0.1:8088/v1"),
+            ("DATATRAIN_EMBEDDINGS_KEY", "sk-secret"),
+        ])
+        .unwrap();
+        let e = c.embeddings.clone().unwrap();
+        assert_eq!(e.model, DEFAULT_MODEL);
+        assert_eq!(e.key.as_deref(), Some("sk-secret"));
+        assert!(!format!("{c:?}").contains("sk-secret"));
+        let c = config(&[("DATATRAIN_EMBEDDINGS_MODEL", "m")]).unwrap();
+        assert!(c.embeddings.is_none());
+        let e = config(&[("DATATRAIN_EMBEDDINGS_URL", "ftp://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DATATRAIN_EMBEDDINGS_URL"), "{e}");
     }
 
     #[test]

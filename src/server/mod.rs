@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod embeddings;
 pub mod error;
 pub mod rest;
 pub mod search;

@@ -15,6 +15,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use super::auth::DbSessionStore;
 use super::config::Config;
+use super::embeddings::Embedder;
 use super::rest;
 use super::services::Services;
 use super::state::AppState;
@@ -54,7 +55,11 @@ impl Application {
             source,
         })?;
         let store = Store::connect(&config.database_url).await?;
-        let runner = Runner::new(store.clone(), runner_config(&config));
+        let embedder = config.embeddings.clone().map(Embedder::new);
+        if let Some(e) = &embedder {
+            tracing::info!(endpoint = %e.config().endpoint_for_logs(), model = e.model(), "dense retrieval on");
+        }
+        let runner = Runner::new(store.clone(), runner_config(&config, embedder.clone()));
         let forbidden: Vec<_> = config.database_file().into_iter().collect();
         let services = Services::new(
             store.clone(),
@@ -62,6 +67,7 @@ impl Application {
             config.sources_dir.clone(),
             forbidden,
             config.signup_open,
+            embedder,
         );
         let listener =
             TcpListener::bind(config.addr)
@@ -161,13 +167,14 @@ impl Application {
     }
 }
 
-fn runner_config(config: &Config) -> RunnerConfig {
+fn runner_config(config: &Config, embedder: Option<Embedder>) -> RunnerConfig {
     RunnerConfig {
         concurrency: config.workers,
         env: ExecEnv {
             sources_dir: config.sources_dir.clone(),
             forbidden_paths: config.database_file().into_iter().collect(),
             throttle_items_per_sec: config.throttle_items_per_sec,
+            embedder,
         },
         ..RunnerConfig::default()
     }

@@ -22,6 +22,32 @@ fn kind_weight(kind: &str) -> f64 {
     }
 }
 
+/// Reciprocal-rank constant for fusing whole rankings (full-text and dense):
+/// the usual 60, so neither list's top dominates the other's.
+pub const RRF_LISTS_K: f64 = 60.0;
+
+/// Reciprocal rank fusion: ids ordered by the sum, over the rankings they are
+/// in, of `1 / (k + rank)` (rank from 1). Ties keep the order of first
+/// appearance, reading the lists rank by rank.
+pub fn fuse(lists: &[&[i64]], k: f64) -> Vec<i64> {
+    let mut scores: HashMap<i64, f64> = HashMap::new();
+    let mut order: Vec<i64> = Vec::new();
+    let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+    for rank in 0..longest {
+        for list in lists {
+            if let Some(&id) = list.get(rank) {
+                let score = scores.entry(id).or_insert_with(|| {
+                    order.push(id);
+                    0.0
+                });
+                *score += 1.0 / (k + rank as f64 + 1.0);
+            }
+        }
+    }
+    order.sort_by(|a, b| scores[b].total_cmp(&scores[a]));
+    order
+}
+
 /// A hit as the fusion sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -122,6 +148,19 @@ mod tests {
             .map(|(t, _)| t)
             .collect();
         assert_eq!(ranked, vec!["A", "B", "C"]);
+    }
+
+    #[test]
+    fn fusion_rewards_agreement() {
+        // 3 is second in both lists: it beats 1 and 7, first in one list each.
+        assert_eq!(fuse(&[&[1, 3, 5], &[7, 3, 9]], 60.0)[0], 3);
+        // With one list, fusion keeps its order.
+        assert_eq!(fuse(&[&[4, 2, 8]], 60.0), vec![4, 2, 8]);
+        // Ties keep the order of first appearance, rank by rank.
+        assert_eq!(fuse(&[&[1, 2], &[3, 4]], 60.0), vec![1, 3, 2, 4]);
+        // An id in one list only still comes out; a duplicate does not.
+        assert_eq!(fuse(&[&[1], &[]], 60.0), vec![1]);
+        assert!(fuse(&[], 60.0).is_empty());
     }
 
     #[test]

@@ -4,21 +4,26 @@
 
 mod accounts;
 mod datasets;
+mod search;
 mod training;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use search::VectorCache;
+
 use crate::domain::dto::{DatasetView, format_ms};
 use crate::domain::error::AppError;
 use crate::domain::status::Status;
 use crate::server::auth::{CurrentUser, LoginLimiter};
+use crate::server::embeddings::Embedder;
 use crate::server::sources::SourceUrl;
 use crate::server::sources::url::mask_password;
 use crate::server::store::{DatasetRow, Store};
 use crate::server::training::Runner;
 
-pub use training::{LOGS_DEFAULT, LOGS_MAX, SEARCH_K_DEFAULT, SEARCH_K_MAX};
+pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
+pub use training::{LOGS_DEFAULT, LOGS_MAX};
 
 #[derive(Clone)]
 pub struct Services {
@@ -33,6 +38,9 @@ struct Inner {
     forbidden: Vec<PathBuf>,
     signup_open: bool,
     limiter: LoginLimiter,
+    /// Dense retrieval (None = full-text only).
+    embedder: Option<Embedder>,
+    vectors: VectorCache,
 }
 
 impl Services {
@@ -42,6 +50,7 @@ impl Services {
         sources_dir: PathBuf,
         forbidden: Vec<PathBuf>,
         signup_open: bool,
+        embedder: Option<Embedder>,
     ) -> Self {
         Services {
             inner: Arc::new(Inner {
@@ -51,6 +60,8 @@ impl Services {
                 forbidden,
                 signup_open,
                 limiter: LoginLimiter::default(),
+                embedder,
+                vectors: VectorCache::default(),
             }),
         }
     }

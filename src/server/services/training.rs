@@ -1,21 +1,14 @@
 use super::{Services, status_of};
-use crate::domain::dto::{
-    LogEntry, Message, Progress, RunView, SearchItem, SearchResult, StartTraining, Started,
-    format_ms,
-};
+use crate::domain::dto::{LogEntry, Message, Progress, RunView, StartTraining, Started, format_ms};
 use crate::domain::error::AppError;
 use crate::domain::status::{Event, Refusal, Status, transition};
 use crate::server::auth::CurrentUser;
-use crate::server::search::rank::{Hit, rank_tables};
-use crate::server::search::text::{fts5_match, pg_tsquery, query_terms};
 use crate::server::store::StartRun;
-use crate::server::store::{Backend, DatasetRow, StoreError, now_ms};
+use crate::server::store::{StoreError, now_ms};
 use crate::server::training::executor::Interrupt;
 
 pub const LOGS_DEFAULT: i64 = 50;
 pub const LOGS_MAX: i64 = 500;
-pub const SEARCH_K_DEFAULT: i64 = 10;
-pub const SEARCH_K_MAX: i64 = 50;
 /// Conditional writes retried this often when the dataset changes under them.
 const RETRIES: usize = 5;
 const TABLES_MAX: usize = 5000;
@@ -272,122 +265,5 @@ impl Services {
             });
         }
         Ok(out)
-    }
-
-    /// Searches the dataset's last completed collection version.
-    pub async fn search(
-        &self,
-        user: &CurrentUser,
-        id: i64,
-        q: &str,
-        k: i64,
-    ) -> Result<SearchResult, AppError> {
-        if !(1..=SEARCH_K_MAX).contains(&k) {
-            return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
-        }
-        if q.trim().is_empty() || q.len() > 2000 {
-            return Err(AppError::BadRequest("q must be 1-2000 characters".into()));
-        }
-        let row = self.owned(user, id).await?;
-        self.search_row(&row, q, k).await
-    }
-
-    pub(crate) async fn search_row(
-        &self,
-        row: &DatasetRow,
-        q: &str,
-        k: i64,
-    ) -> Result<SearchResult, AppError> {
-        let Some(version) = row.live_version else {
-            return Ok(SearchResult {
-                items: Vec::new(),
-                tables: Vec::new(),
-            });
-        };
-        let terms = query_terms(q);
-        let expr = match self.inner.store.backend() {
-            Backend::Sqlite => fts5_match(&terms),
-            Backend::Postgres => pg_tsquery(&terms),
-        };
-        let Some(expr) = expr else {
-            return Ok(SearchResult {
-                items: Vec::new(),
-                tables: Vec::new(),
-            });
-        };
-        // Rank more hits than asked for, so that the table ranking sees enough votes.
-        let pool = (k * 4).max(40);
-        let hits = self
-            .inner
-            .store
-            .search_version(row.id, version, &expr, pool)
-            .await?;
-        let fused: Vec<Hit> = hits
-            .iter()
-            .map(|h| Hit {
-                kind: h.kind.clone(),
-                table_name: h.table_name.clone(),
-            })
-            .collect();
-        let ranked = rank_tables(q, &fused);
-        let table_score: std::collections::HashMap<&str, f64> =
-            ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
-        // DDL items take their table's score; the tables' DDL missing from the hits is fetched.
-        let have: Vec<&str> = hits
-            .iter()
-            .filter(|h| h.kind == "ddl")
-            .filter_map(|h| h.table_name.as_deref())
-            .collect();
-        let missing: Vec<String> = ranked
-            .iter()
-            .take(k as usize)
-            .map(|(t, _)| t.clone())
-            .filter(|t| !have.contains(&t.as_str()))
-            .collect();
-        let extra = self
-            .inner
-            .store
-            .ddl_items(row.id, version, &missing)
-            .await?;
-        let mut scored: Vec<SearchItem> = hits
-            .into_iter()
-            .enumerate()
-            .map(|(rank, h)| {
-                let score = match (h.kind.as_str(), h.table_name.as_deref()) {
-                    ("ddl", Some(t)) => table_score.get(t).copied().unwrap_or(0.0),
-                    _ => 0.5 / (10.0 + rank as f64 + 1.0),
-                };
-                SearchItem {
-                    kind: h.kind,
-                    content: h.content,
-                    question: h.question,
-                    table_name: h.table_name,
-                    score,
-                }
-            })
-            .chain(extra.into_iter().map(|h| {
-                let score = h
-                    .table_name
-                    .as_deref()
-                    .and_then(|t| table_score.get(t).copied())
-                    .unwrap_or(0.0);
-                SearchItem {
-                    kind: h.kind,
-                    content: h.content,
-                    question: h.question,
-                    table_name: h.table_name,
-                    score,
-                }
-            }))
-            .collect();
-        scored.sort_by(|a, b| {
-            b.score
-                .partial_cmp(&a.score)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        scored.truncate(k as usize);
-        let items = scored;
-        let tables: Vec<String> = ranked.into_iter().map(|(t, _)| t).collect();
-        Ok(SearchResult { items, tables })
     }
 }

@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::{Backend, Store, StoreError};
+use crate::server::embeddings;
 
 /// An item a stage produced, ready to be stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,10 +16,20 @@ pub struct NewItem {
     pub content_hash: String,
     /// Pre-segmented, space-joined terms for the full-text index.
     pub terms: String,
+    /// The item's embedding, when dense retrieval is on.
+    pub vector: Option<Vec<f32>>,
+}
+
+impl NewItem {
+    /// The text that is embedded: an example's question, otherwise the content.
+    pub fn embedding_text(&self) -> &str {
+        self.question.as_deref().unwrap_or(&self.content)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SearchHit {
+    pub id: i64,
     pub kind: String,
     pub content: String,
     pub question: Option<String>,
@@ -26,7 +37,7 @@ pub struct SearchHit {
     pub score: f64,
 }
 
-/// Rows per multi-row INSERT (8 parameters a row stays far below every bind limit).
+/// Rows per multi-row INSERT (9 parameters a row stays far below every bind limit).
 const CHUNK: usize = 100;
 
 impl Store {
@@ -42,7 +53,7 @@ impl Store {
         let mut inserted = 0;
         for chunk in items.chunks(CHUNK) {
             let mut sql = String::from(
-                "INSERT INTO items (dataset_id, version, kind, table_name, question, content, content_hash",
+                "INSERT INTO items (dataset_id, version, kind, table_name, question, content, content_hash, vector",
             );
             sql.push_str(if self.backend == Backend::Postgres {
                 ", terms) VALUES "
@@ -50,9 +61,9 @@ impl Store {
                 ") VALUES "
             });
             let per_row = if self.backend == Backend::Postgres {
-                8
+                9
             } else {
-                7
+                8
             };
             for (i, _) in chunk.iter().enumerate() {
                 let b = i * per_row;
@@ -60,17 +71,18 @@ impl Store {
                     sql.push(',');
                 }
                 sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}",
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}",
                     b + 1,
                     b + 2,
                     b + 3,
                     b + 4,
                     b + 5,
                     b + 6,
-                    b + 7
+                    b + 7,
+                    b + 8
                 ));
                 if self.backend == Backend::Postgres {
-                    sql.push_str(&format!(", to_tsvector('simple', ${})", b + 8));
+                    sql.push_str(&format!(", to_tsvector('simple', ${})", b + 9));
                 }
                 sql.push(')');
             }
@@ -86,7 +98,8 @@ impl Store {
                     .bind(item.table_name.as_deref())
                     .bind(item.question.as_deref())
                     .bind(&item.content)
-                    .bind(&item.content_hash);
+                    .bind(&item.content_hash)
+                    .bind(item.vector.as_deref().map(embeddings::encode));
                 if self.backend == Backend::Postgres {
                     query = query.bind(&item.terms);
                 }
@@ -212,7 +225,7 @@ impl Store {
         }
         let placeholders: Vec<String> = (0..tables.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score FROM items \
+            "SELECT id, kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score FROM items \
              WHERE dataset_id = $1 AND version = $2 AND kind = 'ddl' AND table_name IN ({})",
             placeholders.join(", ")
         );
@@ -234,13 +247,13 @@ impl Store {
     ) -> Result<Vec<SearchHit>, StoreError> {
         let sql = match self.backend {
             Backend::Sqlite => {
-                "SELECT i.kind, i.content, i.question, i.table_name, -bm25(items_fts) AS score \
+                "SELECT i.id, i.kind, i.content, i.question, i.table_name, -bm25(items_fts) AS score \
                  FROM items_fts JOIN items i ON i.id = items_fts.rowid \
                  WHERE items_fts MATCH $1 AND i.dataset_id = $2 AND i.version = $3 \
                  ORDER BY bm25(items_fts), i.id LIMIT $4"
             }
             Backend::Postgres => {
-                "SELECT i.kind, i.content, i.question, i.table_name, \
+                "SELECT i.id, i.kind, i.content, i.question, i.table_name, \
                  CAST(ts_rank(i.terms, q) AS DOUBLE PRECISION) AS score \
                  FROM items i, to_tsquery('simple', $1) q \
                  WHERE i.terms @@ q AND i.dataset_id = $2 AND i.version = $3 \
@@ -254,5 +267,52 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// The stored vectors of one version (items without one are left out).
+    pub async fn version_vectors(
+        &self,
+        dataset_id: i64,
+        version: i64,
+    ) -> Result<Vec<(i64, Vec<f32>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, vector FROM items \
+             WHERE dataset_id = $1 AND version = $2 AND vector IS NOT NULL ORDER BY id",
+        )
+        .bind(dataset_id)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let bytes: Vec<u8> = row.try_get("vector")?;
+            if let Some(vector) = embeddings::decode(&bytes) {
+                out.push((row.try_get("id")?, vector));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items of one version by id (any order).
+    pub async fn items_by_ids(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        ids: &[i64],
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT id, kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score FROM items \
+             WHERE dataset_id = $1 AND version = $2 AND id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as(&sql).bind(dataset_id).bind(version);
+        for id in ids {
+            q = q.bind(id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
     }
 }

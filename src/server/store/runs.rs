@@ -474,6 +474,33 @@ impl Store {
         Ok(true)
     }
 
+    /// Records which embeddings model the run's vectors come from (`None`: no
+    /// vectors). Fenced like every worker write.
+    pub async fn set_run_embedding_model(
+        &self,
+        run: &RunRow,
+        model: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE training_runs SET embedding_model = $3 WHERE id = $1 AND attempt = $2")
+            .bind(run.id)
+            .bind(run.attempt)
+            .bind(model)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The embeddings model of a run's vectors, if it stored any.
+    pub async fn run_embedding_model(&self, run_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT embedding_model FROM training_runs WHERE id = $1")
+                .bind(run_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+
     /// A worker hands its run back to the queue (graceful shutdown).
     pub async fn requeue_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::stage::{RunContext, StageError};
 use super::stages;
 use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
-use crate::server::store::{FlushOutcome, RunRow, Store, StoreError};
+use crate::server::embeddings::{EmbedError, Embedder};
+use crate::server::store::{FlushOutcome, NewItem, RunRow, Store};
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -83,6 +84,8 @@ pub struct ExecEnv {
     pub forbidden_paths: Vec<std::path::PathBuf>,
     /// Items per second for every run (0 = unlimited); a run's own limit wins.
     pub throttle_items_per_sec: f64,
+    /// Dense retrieval: every stored item is embedded (None = off).
+    pub embedder: Option<Embedder>,
 }
 
 pub async fn execute(store: Store, run: RunRow, signal: RunSignal, env: &ExecEnv) -> ExecOutcome {
@@ -108,6 +111,7 @@ pub async fn execute(store: Store, run: RunRow, signal: RunSignal, env: &ExecEnv
 
 struct Checkpointer<'a> {
     store: &'a Store,
+    embedder: Option<&'a Embedder>,
     run: &'a RunRow,
     logs: Vec<(&'static str, String)>,
     last: Instant,
@@ -121,7 +125,10 @@ impl Checkpointer<'_> {
         ctx: &mut RunContext,
         cursor: Cursor,
         rate: f64,
-    ) -> Result<FlushOutcome, StoreError> {
+    ) -> Result<FlushOutcome, StageError> {
+        if let Some(embedder) = self.embedder {
+            embed_buffer(embedder, &mut ctx.buffer).await?;
+        }
         let logs: Vec<(&str, String)> = self.logs.drain(..).collect();
         self.writes += 1;
         let outcome = self
@@ -134,6 +141,25 @@ impl Checkpointer<'_> {
         self.last = Instant::now();
         Ok(outcome)
     }
+}
+
+/// Embeds the buffered items that have no vector yet (one request per 64 items).
+async fn embed_buffer(embedder: &Embedder, buffer: &mut [NewItem]) -> Result<(), EmbedError> {
+    let todo: Vec<usize> = (0..buffer.len())
+        .filter(|&i| buffer[i].vector.is_none())
+        .collect();
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<String> = todo
+        .iter()
+        .map(|&i| buffer[i].embedding_text().to_string())
+        .collect();
+    let vectors = embedder.embed(&texts).await?;
+    for (i, v) in todo.into_iter().zip(vectors) {
+        buffer[i].vector = Some(v);
+    }
+    Ok(())
 }
 
 async fn execute_inner(
@@ -164,8 +190,12 @@ async fn execute_inner(
         .filter(|r| *r > 0.0)
         .unwrap_or(env.throttle_items_per_sec);
     let pause_between = (rate_limit > 0.0).then(|| Duration::from_secs_f64(1.0 / rate_limit));
+    store
+        .set_run_embedding_model(run, env.embedder.as_ref().map(Embedder::model))
+        .await?;
     let mut cp = Checkpointer {
         store,
+        embedder: env.embedder.as_ref(),
         run,
         logs: Vec::new(),
         last: Instant::now(),

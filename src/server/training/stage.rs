@@ -1,5 +1,6 @@
 //! A stage of training, and what a run carries from stage to stage.
 
+use crate::server::embeddings::EmbedError;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
@@ -31,6 +32,8 @@ pub enum StageError {
     Invalid(String),
     #[error("database error")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Embeddings(#[from] EmbedError),
 }
 
 /// What a run carries between stages. Built fresh for every attempt: stage 1
@@ -103,6 +106,7 @@ impl RunContext {
             content,
             content_hash,
             terms: index_terms(&text),
+            vector: None,
         });
     }
 }

@@ -2,6 +2,8 @@
 #[cfg(feature = "ssr")]
 pub mod app;
 #[cfg(feature = "ssr")]
+pub mod embeddings;
+#[cfg(feature = "ssr")]
 pub mod sources;
 #[cfg(feature = "ssr")]
 pub mod world;

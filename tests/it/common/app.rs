@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use datatrain::server::config::Config;
+use datatrain::server::embeddings::EmbeddingsConfig;
 use datatrain::server::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -28,6 +29,7 @@ pub struct Options {
     pub meta: Meta,
     pub signup_open: bool,
     pub throttle_items_per_sec: f64,
+    pub embeddings: Option<EmbeddingsConfig>,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
             meta: Meta::Sqlite,
             signup_open: true,
             throttle_items_per_sec: 0.0,
+            embeddings: None,
         }
     }
 }
@@ -73,6 +76,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         throttle_items_per_sec: options.throttle_items_per_sec,
         signup_open: options.signup_open,
         secure_cookies: false,
+        embeddings: options.embeddings,
     };
     let app = Application::build(config).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());

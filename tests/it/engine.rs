@@ -1,10 +1,7 @@
 //! The training engine against real databases: the same scenarios on a SQLite
 //! and a PostgreSQL metadata store, training the Chinook SQLite source.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::world::{Meta, World};
+use crate::common::world::{Meta, World};
 use datatrain::domain::dto::StartTraining;
 use datatrain::domain::error::AppError;
 use datatrain::domain::status::Status;
@@ -394,7 +391,7 @@ async fn graceful_shutdown_requeues(meta: Meta) {
 /// (the metadata store is SQLite here; the store backends are covered above).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trains_chinook_from_postgres_and_mariadb() {
-    use common::sources::{chinook_mysql, chinook_postgres};
+    use crate::common::sources::{chinook_mysql, chinook_postgres};
     use datatrain::domain::dto::CreateDataset;
     let w = World::new(Meta::Sqlite).await;
     for (db, tables) in [

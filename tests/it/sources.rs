@@ -1,13 +1,10 @@
 //! Source databases against real servers: Chinook in SQLite (a copy of the
 //! fixture), PostgreSQL and MariaDB (loaded into a fresh database per test).
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::sources::{TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy};
+use crate::common::sources::{TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy};
 use datatrain::server::sources::{
     Dialect, QueryLimits, Source, SourceError, SourceUrl, TableSchema, render_ddl,
 };
@@ -570,7 +567,10 @@ async fn unreachable_hosts_are_connect_errors() {
         );
     }
     // A database that does not exist is not an authentication problem.
-    let url = format!("{}/dt_no_such_db_here", common::sources::pg_admin_url());
+    let url = format!(
+        "{}/dt_no_such_db_here",
+        crate::common::sources::pg_admin_url()
+    );
     assert!(matches!(
         Source::open(&parse(&url, dir.path())).await,
         Err(SourceError::Connect(_))
@@ -579,14 +579,14 @@ async fn unreachable_hosts_are_connect_errors() {
 
 #[tokio::test]
 async fn mysql_wrong_password_is_auth_error() {
-    let db = TempDb::create(common::sources::Server::Mysql).await;
+    let db = TempDb::create(crate::common::sources::Server::Mysql).await;
     db.execute(
         "CREATE USER IF NOT EXISTS 'dt_pw_test'@'%' IDENTIFIED BY 'right-Pa55';\n\
          CREATE USER IF NOT EXISTS 'dt_pw_test'@'localhost' IDENTIFIED BY 'right-Pa55';",
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let admin = common::sources::mysql_admin_url();
+    let admin = crate::common::sources::mysql_admin_url();
     let host = admin.rsplit('@').next().unwrap();
     let wrong = "wr0ng-S3cret";
     let url = parse(

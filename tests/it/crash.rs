@@ -1,14 +1,11 @@
 //! Kill the server (SIGKILL) in the middle of a run, start it again: the run is
 //! recovered, resumes from its checkpoint and ends with the same collection as
 //! an uninterrupted run.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::app::Client;
+use crate::common::app::Client;
 use datatrain::server::store::Store;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -57,7 +54,7 @@ async fn wait_healthy(client: &Client) {
 async fn a_killed_run_resumes_after_restart_with_the_same_collection() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("sources")).unwrap();
-    common::sources::chinook_sqlite_copy(&dir.path().join("sources"));
+    crate::common::sources::chinook_sqlite_copy(&dir.path().join("sources"));
     let port = free_port();
     let mut server = start_server(dir.path(), port);
     let client = Client {
@@ -82,7 +79,7 @@ async fn a_killed_run_resumes_after_restart_with_the_same_collection() {
     let (s, started) = client
         .post(
             &format!("/api/datasets/{reference}/training"),
-            json!({"table_names": common::world::World::all_tables()}),
+            json!({"table_names": crate::common::world::World::all_tables()}),
         )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
@@ -97,7 +94,7 @@ async fn a_killed_run_resumes_after_restart_with_the_same_collection() {
     let (s, started) = client
         .post(
             &format!("/api/datasets/{id}/training"),
-            json!({"table_names": common::world::World::all_tables(), "max_items_per_sec": 10}),
+            json!({"table_names": crate::common::world::World::all_tables(), "max_items_per_sec": 10}),
         )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);

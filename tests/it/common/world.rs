@@ -9,6 +9,7 @@ use std::time::Duration;
 use datatrain::domain::dto::{CreateDataset, NewDoc, Progress, StartTraining};
 use datatrain::domain::status::Status;
 use datatrain::server::auth::CurrentUser;
+use datatrain::server::embeddings::Embedder;
 use datatrain::server::services::Services;
 use datatrain::server::store::Store;
 use datatrain::server::training::executor::{ExecEnv, ExecOutcome};
@@ -35,6 +36,11 @@ pub struct World {
 
 impl World {
     pub async fn new(meta: Meta) -> World {
+        World::with_embedder(meta, None).await
+    }
+
+    /// A world whose runs embed their items and whose search fuses dense hits.
+    pub async fn with_embedder(meta: Meta, embedder: Option<Embedder>) -> World {
         if std::env::var_os("DT_TEST_LOG").is_some() {
             datatrain::server::telemetry::init();
         }
@@ -61,6 +67,7 @@ impl World {
                     sources_dir: sources_dir.clone(),
                     forbidden_paths: vec![],
                     throttle_items_per_sec: 0.0,
+                    embedder: embedder.clone(),
                 },
                 ..RunnerConfig::default()
             },
@@ -71,6 +78,7 @@ impl World {
             sources_dir.clone(),
             vec![],
             true,
+            embedder,
         );
         let user = store
             .insert_user(&format!("user{}", rand_suffix()), "not-a-real-hash")

@@ -6,16 +6,15 @@
 //! database inside the sources folder) use [`Home`] below.
 //! Every scenario installs (once per process) a tracing subscriber writing into
 //! a shared buffer, so that the server's log output can be searched.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::app::{Client, Meta, TestApp, spawn_app};
-use common::sources::{Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name};
+use crate::common::app::{Client, Meta, TestApp, spawn_app};
+use crate::common::sources::{
+    Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name,
+};
 use datatrain::server::config::Config;
 use datatrain::server::startup::Application;
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, SET_COOKIE};
@@ -174,6 +173,7 @@ impl Home {
             throttle_items_per_sec: 0.0,
             signup_open,
             secure_cookies,
+            embeddings: None,
         };
         let app = Application::build(config).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());

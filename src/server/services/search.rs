@@ -1,0 +1,248 @@
+//! "Try it" search over a dataset's trained collection: full-text hits, fused
+//! with the nearest items by embedding when dense retrieval is on, voted into a
+//! ranking of tables.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::Services;
+use crate::domain::dto::{SearchItem, SearchResult};
+use crate::domain::error::AppError;
+use crate::server::auth::CurrentUser;
+use crate::server::embeddings::{Embedder, VectorIndex};
+use crate::server::search::rank::{Hit, RRF_LISTS_K, fuse, rank_tables};
+use crate::server::search::text::{fts5_match, pg_tsquery, query_terms};
+use crate::server::store::{Backend, DatasetRow, SearchHit};
+
+pub const SEARCH_K_DEFAULT: i64 = 10;
+pub const SEARCH_K_MAX: i64 = 50;
+/// Nearest items that take part in the fusion. Every item has some similarity
+/// to every question: a deep dense list would let the tables with the most
+/// items win on many weak votes.
+const DENSE_DEPTH: usize = 20;
+/// Collection versions whose vectors stay in memory.
+const CACHED_VERSIONS: usize = 8;
+
+/// Vectors of recently searched versions (a version never changes once trained).
+#[derive(Default)]
+pub(super) struct VectorCache {
+    versions: Mutex<Vec<(i64, Arc<VectorIndex>)>>,
+}
+
+impl VectorCache {
+    fn get(&self, version: i64) -> Option<Arc<VectorIndex>> {
+        let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        versions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, d)| d.clone())
+    }
+
+    fn put(&self, version: i64, dense: Arc<VectorIndex>) {
+        let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        versions.retain(|(v, _)| *v != version);
+        if versions.len() >= CACHED_VERSIONS {
+            versions.remove(0);
+        }
+        versions.push((version, dense));
+    }
+}
+
+impl Services {
+    /// Searches the dataset's last completed collection version.
+    pub async fn search(
+        &self,
+        user: &CurrentUser,
+        id: i64,
+        q: &str,
+        k: i64,
+    ) -> Result<SearchResult, AppError> {
+        if !(1..=SEARCH_K_MAX).contains(&k) {
+            return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
+        }
+        if q.trim().is_empty() || q.len() > 2000 {
+            return Err(AppError::BadRequest("q must be 1-2000 characters".into()));
+        }
+        let row = self.owned(user, id).await?;
+        self.search_row(&row, q, k).await
+    }
+
+    pub(crate) async fn search_row(
+        &self,
+        row: &DatasetRow,
+        q: &str,
+        k: i64,
+    ) -> Result<SearchResult, AppError> {
+        let Some(version) = row.live_version else {
+            return Ok(SearchResult::default());
+        };
+        // Rank more hits than asked for, so that the table ranking sees enough votes.
+        let pool = (k * 4).max(40);
+        let lexical = self.lexical_hits(row.id, version, q, pool).await?;
+        let dense = match &self.inner.embedder {
+            Some(embedder) => self.dense_ids(embedder, row.id, version, q).await?,
+            None => None,
+        };
+        let Some(dense_ids) = dense else {
+            return self.rank(row.id, version, q, k, lexical).await;
+        };
+        // Reciprocal rank fusion of the two item rankings.
+        let lexical_ids: Vec<i64> = lexical.iter().map(|h| h.id).collect();
+        let order = fuse(&[&lexical_ids, &dense_ids], RRF_LISTS_K);
+        let missing: Vec<i64> = order
+            .iter()
+            .filter(|id| !lexical_ids.contains(id))
+            .copied()
+            .collect();
+        let mut by_id: HashMap<i64, SearchHit> = lexical.into_iter().map(|h| (h.id, h)).collect();
+        for h in self
+            .inner
+            .store
+            .items_by_ids(row.id, version, &missing)
+            .await?
+        {
+            by_id.insert(h.id, h);
+        }
+        let fused: Vec<SearchHit> = order
+            .into_iter()
+            .filter_map(|id| by_id.remove(&id))
+            .take(pool as usize)
+            .collect();
+        self.rank(row.id, version, q, k, fused).await
+    }
+
+    /// Full-text hits, best first.
+    async fn lexical_hits(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        q: &str,
+        pool: i64,
+    ) -> Result<Vec<SearchHit>, AppError> {
+        let terms = query_terms(q);
+        let expr = match self.inner.store.backend() {
+            Backend::Sqlite => fts5_match(&terms),
+            Backend::Postgres => pg_tsquery(&terms),
+        };
+        let Some(expr) = expr else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .inner
+            .store
+            .search_version(dataset_id, version, &expr, pool)
+            .await?)
+    }
+
+    /// Ids of the items nearest to the question, best first; `None` when the
+    /// version has no vectors of this model or the endpoint fails (search then
+    /// answers from the full-text index alone).
+    async fn dense_ids(
+        &self,
+        embedder: &Embedder,
+        dataset_id: i64,
+        version: i64,
+        q: &str,
+    ) -> Result<Option<Vec<i64>>, AppError> {
+        let index = match self.inner.vectors.get(version) {
+            Some(d) => d,
+            None => {
+                let model = self.inner.store.run_embedding_model(version).await?;
+                if model.as_deref() != Some(embedder.model()) {
+                    return Ok(None);
+                }
+                let rows = self
+                    .inner
+                    .store
+                    .version_vectors(dataset_id, version)
+                    .await?;
+                let index = Arc::new(VectorIndex::build(rows));
+                self.inner.vectors.put(version, index.clone());
+                index
+            }
+        };
+        if index.is_empty() {
+            return Ok(None);
+        }
+        let query = match embedder.embed_query(q).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "dense search skipped");
+                return Ok(None);
+            }
+        };
+        Ok(Some(index.nearest(&query, DENSE_DEPTH)))
+    }
+
+    /// Votes the ranked hits into a table ranking; DDL items take their table's
+    /// score (the tables' DDL missing from the hits is fetched), so they come in
+    /// the order of `tables`.
+    async fn rank(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        q: &str,
+        k: i64,
+        hits: Vec<SearchHit>,
+    ) -> Result<SearchResult, AppError> {
+        let votes: Vec<Hit> = hits
+            .iter()
+            .map(|h| Hit {
+                kind: h.kind.clone(),
+                table_name: h.table_name.clone(),
+            })
+            .collect();
+        let ranked = rank_tables(q, &votes);
+        let table_score: HashMap<&str, f64> =
+            ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+        let have: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.kind == "ddl")
+            .filter_map(|h| h.table_name.as_deref())
+            .collect();
+        let missing: Vec<String> = ranked
+            .iter()
+            .take(k as usize)
+            .map(|(t, _)| t.clone())
+            .filter(|t| !have.contains(&t.as_str()))
+            .collect();
+        let extra = self
+            .inner
+            .store
+            .ddl_items(dataset_id, version, &missing)
+            .await?;
+        let item = |h: SearchHit, score: f64| SearchItem {
+            kind: h.kind,
+            content: h.content,
+            question: h.question,
+            table_name: h.table_name,
+            score,
+        };
+        let ddl_score = |h: &SearchHit| {
+            h.table_name
+                .as_deref()
+                .and_then(|t| table_score.get(t).copied())
+                .unwrap_or(0.0)
+        };
+        let mut items: Vec<SearchItem> = hits
+            .into_iter()
+            .enumerate()
+            .map(|(rank, h)| {
+                let score = if h.kind == "ddl" {
+                    ddl_score(&h)
+                } else {
+                    0.5 / (10.0 + rank as f64 + 1.0)
+                };
+                item(h, score)
+            })
+            .chain(extra.into_iter().map(|h| {
+                let score = ddl_score(&h);
+                item(h, score)
+            }))
+            .collect();
+        items.sort_by(|a, b| b.score.total_cmp(&a.score));
+        items.truncate(k as usize);
+        let tables = ranked.into_iter().map(|(t, _)| t).collect();
+        Ok(SearchResult { items, tables })
+    }
+}

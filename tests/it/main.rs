@@ -1,0 +1,19 @@
+//! The integration tests, in one test binary (one link instead of four):
+//!
+//! - `api`: the REST API over HTTP against the real app on a free port;
+//! - `engine`: the training engine on SQLite and PostgreSQL metadata stores;
+//! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
+//! - `dense`: dense retrieval through an embeddings endpoint;
+//! - `crash`: SIGKILL the server binary mid-run and check the recovery;
+//! - `common`: the helpers they share (the benchmarks use them too).
+//!
+//! Run one group with `cargo test --features ssr --test it -- engine::`.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+mod api;
+mod crash;
+mod dense;
+mod engine;
+mod sources;
