@@ -2,5 +2,6 @@
 //! queries, and ranking.
 
 pub mod gloss;
+pub mod graph;
 pub mod rank;
 pub mod text;

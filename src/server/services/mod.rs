@@ -10,7 +10,7 @@ mod training;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use search::VectorCache;
+use search::SearchCache;
 
 use crate::domain::dto::{DatasetView, format_ms};
 use crate::domain::error::AppError;
@@ -40,7 +40,7 @@ struct Inner {
     limiter: LoginLimiter,
     /// Dense retrieval (None = full-text only).
     embedder: Option<Embedder>,
-    vectors: VectorCache,
+    search_cache: SearchCache,
 }
 
 impl Services {
@@ -61,7 +61,7 @@ impl Services {
                 signup_open,
                 limiter: LoginLimiter::default(),
                 embedder,
-                vectors: VectorCache::default(),
+                search_cache: SearchCache::default(),
             }),
         }
     }

@@ -1,6 +1,6 @@
 //! "Try it" search over a dataset's trained collection: full-text hits, fused
 //! with the nearest items by embedding when dense retrieval is on, voted into a
-//! ranking of tables.
+//! ranking of tables, which the foreign-key graph then expands.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +10,7 @@ use crate::domain::dto::{SearchItem, SearchResult};
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
 use crate::server::embeddings::{Embedder, VectorIndex};
+use crate::server::search::graph::TableGraph;
 use crate::server::search::rank::{Hit, RRF_LISTS_K, fuse, rank_tables};
 use crate::server::search::text::{fts5_match, pg_tsquery, query_terms};
 use crate::server::store::{Backend, DatasetRow, SearchHit};
@@ -23,14 +24,28 @@ const DENSE_DEPTH: usize = 20;
 /// Collection versions whose vectors stay in memory.
 const CACHED_VERSIONS: usize = 8;
 
-/// Vectors of recently searched versions (a version never changes once trained).
+/// What search keeps in memory of recently searched versions (a version never
+/// changes once trained): its foreign-key graph and its vectors.
 #[derive(Default)]
-pub(super) struct VectorCache {
-    versions: Mutex<Vec<(i64, Arc<VectorIndex>)>>,
+pub(super) struct SearchCache {
+    graphs: VersionCache<TableGraph>,
+    vectors: VersionCache<VectorIndex>,
 }
 
-impl VectorCache {
-    fn get(&self, version: i64) -> Option<Arc<VectorIndex>> {
+pub(super) struct VersionCache<T> {
+    versions: Mutex<Vec<(i64, Arc<T>)>>,
+}
+
+impl<T> Default for VersionCache<T> {
+    fn default() -> Self {
+        VersionCache {
+            versions: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> VersionCache<T> {
+    fn get(&self, version: i64) -> Option<Arc<T>> {
         let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         versions
             .iter()
@@ -38,7 +53,7 @@ impl VectorCache {
             .map(|(_, d)| d.clone())
     }
 
-    fn put(&self, version: i64, dense: Arc<VectorIndex>) {
+    fn put(&self, version: i64, dense: Arc<T>) {
         let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         versions.retain(|(v, _)| *v != version);
         if versions.len() >= CACHED_VERSIONS {
@@ -134,6 +149,23 @@ impl Services {
             .await?)
     }
 
+    /// The foreign-key graph of a version, read from its DDL items once.
+    async fn table_graph(
+        &self,
+        dataset_id: i64,
+        version: i64,
+    ) -> Result<Arc<TableGraph>, AppError> {
+        if let Some(g) = self.inner.search_cache.graphs.get(version) {
+            return Ok(g);
+        }
+        let ddl = self.inner.store.version_ddl(dataset_id, version).await?;
+        let graph = Arc::new(TableGraph::from_ddl(
+            ddl.iter().map(|(t, d)| (t.as_str(), d.as_str())),
+        ));
+        self.inner.search_cache.graphs.put(version, graph.clone());
+        Ok(graph)
+    }
+
     /// Ids of the items nearest to the question, best first; `None` when the
     /// version has no vectors of this model or the endpoint fails (search then
     /// answers from the full-text index alone).
@@ -144,7 +176,7 @@ impl Services {
         version: i64,
         q: &str,
     ) -> Result<Option<Vec<i64>>, AppError> {
-        let index = match self.inner.vectors.get(version) {
+        let index = match self.inner.search_cache.vectors.get(version) {
             Some(d) => d,
             None => {
                 let model = self.inner.store.run_embedding_model(version).await?;
@@ -157,7 +189,7 @@ impl Services {
                     .version_vectors(dataset_id, version)
                     .await?;
                 let index = Arc::new(VectorIndex::build(rows));
-                self.inner.vectors.put(version, index.clone());
+                self.inner.search_cache.vectors.put(version, index.clone());
                 index
             }
         };
@@ -192,7 +224,8 @@ impl Services {
                 table_name: h.table_name.clone(),
             })
             .collect();
-        let ranked = rank_tables(q, &votes);
+        let graph = self.table_graph(dataset_id, version).await?;
+        let ranked = graph.expand(rank_tables(q, &votes));
         let table_score: HashMap<&str, f64> =
             ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
         let have: Vec<&str> = hits

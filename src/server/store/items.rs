@@ -293,6 +293,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Every DDL item of one version: (table name, DDL text).
+    pub async fn version_ddl(
+        &self,
+        dataset_id: i64,
+        version: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT table_name, content FROM items \
+             WHERE dataset_id = $1 AND version = $2 AND kind = 'ddl' AND table_name IS NOT NULL ORDER BY id",
+        )
+        .bind(dataset_id)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Items of one version by id (any order).
     pub async fn items_by_ids(
         &self,
