@@ -44,14 +44,17 @@ impl fmt::Debug for EmbeddingsConfig {
 }
 
 impl EmbeddingsConfig {
-    /// The URL requests go to.
+    /// The URL requests go to: `/embeddings` added to the path unless it is
+    /// there (a query such as `?api-version=…` is kept).
     pub fn endpoint(&self) -> String {
-        let base = self.url.trim().trim_end_matches('/');
-        if base.ends_with("/embeddings") {
-            base.to_string()
-        } else {
-            format!("{base}/embeddings")
+        let Ok(mut u) = url::Url::parse(self.url.trim()) else {
+            return self.url.clone();
+        };
+        let path = u.path().trim_end_matches('/').to_string();
+        if !path.ends_with("/embeddings") {
+            u.set_path(&format!("{path}/embeddings"));
         }
+        u.to_string()
     }
 
     /// The endpoint without user info or query (which could hold a secret).
@@ -335,6 +338,10 @@ mod tests {
         assert_eq!(
             c("https://user:pw@h/v1?api-key=x").endpoint_for_logs(),
             "https://h/v1/embeddings"
+        );
+        assert_eq!(
+            c("https://h/openai/deployments/d?api-version=2024-02-01").endpoint(),
+            "https://h/openai/deployments/d/embeddings?api-version=2024-02-01"
         );
         let shown = format!("{:?}", c("https://user:pw@h/v1"));
         assert!(
