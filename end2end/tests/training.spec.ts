@@ -173,4 +173,29 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByTestId("current-user")).toHaveText(username);
   });
+
+  test("a refused form post comes back to its page with the error", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByLabel(/Username/).fill(uniqueName("nobody"));
+    await page.getByLabel(/Password/).fill("wrong-password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page).toHaveURL(/\/login\?error=/);
+    await expect(page.getByTestId("form-error")).toHaveText("Invalid username or password");
+
+    // A stale dataset page: its Train form is submitted after a run was started elsewhere.
+    await signUp(page);
+    const id = await createDataset(page.request);
+    await page.goto(`/datasets/${id}`);
+    await expect(page.getByTestId("train")).toBeVisible();
+    const res = await page.request.post(`/api/datasets/${id}/training`, { data: { table_names: TABLES, max_items_per_sec: 2 } });
+    expect(res.status()).toBe(202);
+    await page.getByTestId("train").click();
+    await expect(page).toHaveURL(new RegExp(`/datasets/${id}\\?error=`));
+    await expect(page.getByTestId("form-error")).toContainText("already");
+    // The page shows the run that was started; a form post that succeeds drops the old error.
+    await page.getByTestId("pause").click();
+    await expect(page).toHaveURL(new RegExp(`/datasets/${id}$`));
+    await expect(page.getByTestId("status-text")).toHaveText("Paused");
+    await expect(page.getByTestId("form-error")).toHaveText("");
+  });
 });

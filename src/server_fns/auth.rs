@@ -22,18 +22,28 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
     use crate::domain::dto::Credentials;
     let state = expect_context::<crate::server::state::AppState>();
     let creds = Credentials { username, password };
-    state.services.signup(&creds).await?;
-    login_with(&state.services, &creds).await
+    let result = match state.services.signup(&creds).await {
+        Ok(_) => login_with(&state.services, &creds).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => super::back_to_form(Err(e)).await,
+    }
 }
 
 #[server(prefix = "/sfn", endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     let state = expect_context::<crate::server::state::AppState>();
-    login_with(
+    let result = login_with(
         &state.services,
         &crate::domain::dto::Credentials { username, password },
     )
-    .await
+    .await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => super::back_to_form(Err(e)).await,
+    }
 }
 
 #[cfg(feature = "ssr")]

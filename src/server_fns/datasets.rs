@@ -27,7 +27,6 @@ pub async fn create_dataset(
     doc_content: Option<String>,
 ) -> Result<i64, AppError> {
     use crate::domain::dto::{CreateDataset, NewDoc};
-    let (services, user) = super::session_user().await?;
     let tables: Vec<String> = table_names
         .unwrap_or_default()
         .into_iter()
@@ -44,11 +43,20 @@ pub async fn create_dataset(
         source_url,
         description,
     };
-    let ds = services
-        .create_dataset_with(&user, &req, &tables, doc.as_ref())
-        .await?;
-    leptos_axum::redirect(&format!("/datasets/{}", ds.id));
-    Ok(ds.id)
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services
+            .create_dataset_with(&user, &req, &tables, doc.as_ref())
+            .await
+    }
+    .await;
+    match result {
+        Ok(ds) => {
+            leptos_axum::redirect(&format!("/datasets/{}", ds.id));
+            Ok(ds.id)
+        }
+        Err(e) => super::back_to_form(Err(e)).await,
+    }
 }
 
 /// The tables of a source URL before the dataset is created ("test connection").
@@ -60,10 +68,18 @@ pub async fn probe_source(source_url: String) -> Result<Vec<TableView>, AppError
 
 #[server(prefix = "/sfn", endpoint = "delete_dataset")]
 pub async fn delete_dataset(id: i64) -> Result<(), AppError> {
-    let (services, user) = super::session_user().await?;
-    services.delete_dataset(&user, id).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.delete_dataset(&user, id).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        Err(e) => super::back_to_form(Err(e)).await,
+    }
 }
 
 /// The source's tables, read live ("test connection").
@@ -82,14 +98,22 @@ pub async fn list_docs(id: i64) -> Result<Vec<DocView>, AppError> {
 #[server(prefix = "/sfn", endpoint = "add_doc")]
 pub async fn add_doc(id: i64, title: String, content: String) -> Result<DocView, AppError> {
     use crate::domain::dto::NewDoc;
-    let (services, user) = super::session_user().await?;
-    services
-        .add_doc(&user, id, &NewDoc { title, content })
-        .await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services
+            .add_doc(&user, id, &NewDoc { title, content })
+            .await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_doc")]
 pub async fn delete_doc(id: i64, doc_id: i64) -> Result<(), AppError> {
-    let (services, user) = super::session_user().await?;
-    services.delete_doc(&user, id, doc_id).await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.delete_doc(&user, id, doc_id).await
+    }
+    .await;
+    super::back_to_form(result).await
 }

@@ -12,43 +12,63 @@ pub async fn start_training(
     max_items_per_sec: Option<f64>,
 ) -> Result<Started, AppError> {
     use crate::domain::dto::StartTraining;
-    let (services, user) = super::session_user().await?;
     let table_names =
         table_names.map(|t| t.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>());
-    services
-        .start_training(
-            &user,
-            id,
-            &StartTraining {
-                table_names,
-                max_items_per_sec,
-            },
-        )
-        .await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services
+            .start_training(
+                &user,
+                id,
+                &StartTraining {
+                    table_names,
+                    max_items_per_sec,
+                },
+            )
+            .await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 #[server(prefix = "/sfn", endpoint = "pause_training")]
 pub async fn pause_training(id: i64) -> Result<Message, AppError> {
-    let (services, user) = super::session_user().await?;
-    services.pause_training(&user, id).await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.pause_training(&user, id).await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 #[server(prefix = "/sfn", endpoint = "resume_training")]
 pub async fn resume_training(id: i64) -> Result<Message, AppError> {
-    let (services, user) = super::session_user().await?;
-    services.resume_training(&user, id).await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.resume_training(&user, id).await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 #[server(prefix = "/sfn", endpoint = "cancel_training")]
 pub async fn cancel_training(id: i64) -> Result<Message, AppError> {
-    let (services, user) = super::session_user().await?;
-    services.cancel_training(&user, id).await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.cancel_training(&user, id).await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_training_data")]
 pub async fn delete_training_data(id: i64) -> Result<Message, AppError> {
-    let (services, user) = super::session_user().await?;
-    services.delete_training_data(&user, id).await
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.delete_training_data(&user, id).await
+    }
+    .await;
+    super::back_to_form(result).await
 }
 
 /// Polled every 2 s while a run is queued or training: one read, no write.

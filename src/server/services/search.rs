@@ -21,45 +21,57 @@ pub const SEARCH_K_MAX: i64 = 50;
 /// to every question: a deep dense list would let the tables with the most
 /// items win on many weak votes.
 const DENSE_DEPTH: usize = 20;
-/// Collection versions whose vectors stay in memory.
-const CACHED_VERSIONS: usize = 8;
+/// Versions whose foreign-key graph stays in memory (small: names and edges).
+const CACHED_GRAPHS: usize = 32;
+/// Versions whose vectors stay in memory (14,000 items of 1,536 dimensions are 86 MB).
+const CACHED_VECTORS: usize = 4;
 
 /// What search keeps in memory of recently searched versions (a version never
 /// changes once trained): its foreign-key graph and its vectors.
-#[derive(Default)]
 pub(super) struct SearchCache {
     graphs: VersionCache<TableGraph>,
     vectors: VersionCache<VectorIndex>,
 }
 
+impl Default for SearchCache {
+    fn default() -> Self {
+        SearchCache {
+            graphs: VersionCache::new(CACHED_GRAPHS),
+            vectors: VersionCache::new(CACHED_VECTORS),
+        }
+    }
+}
+
+/// The most recently used versions' values, at most `capacity` of them.
 pub(super) struct VersionCache<T> {
+    capacity: usize,
     versions: Mutex<Vec<(i64, Arc<T>)>>,
 }
 
-impl<T> Default for VersionCache<T> {
-    fn default() -> Self {
+impl<T> VersionCache<T> {
+    fn new(capacity: usize) -> Self {
         VersionCache {
+            capacity,
             versions: Mutex::new(Vec::new()),
         }
     }
-}
 
-impl<T> VersionCache<T> {
     fn get(&self, version: i64) -> Option<Arc<T>> {
-        let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
-        versions
-            .iter()
-            .find(|(v, _)| *v == version)
-            .map(|(_, d)| d.clone())
+        let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        let at = versions.iter().position(|(v, _)| *v == version)?;
+        let entry = versions.remove(at);
+        let value = entry.1.clone();
+        versions.push(entry);
+        Some(value)
     }
 
-    fn put(&self, version: i64, dense: Arc<T>) {
+    fn put(&self, version: i64, value: Arc<T>) {
         let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
         versions.retain(|(v, _)| *v != version);
-        if versions.len() >= CACHED_VERSIONS {
+        while versions.len() >= self.capacity.max(1) {
             versions.remove(0);
         }
-        versions.push((version, dense));
+        versions.push((version, value));
     }
 }
 
@@ -277,5 +289,22 @@ impl Services {
         items.truncate(k as usize);
         let tables = ranked.into_iter().map(|(t, _)| t).collect();
         Ok(SearchResult { items, tables })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_version_goes_first() {
+        let cache = VersionCache::new(2);
+        cache.put(1, Arc::new("one"));
+        cache.put(2, Arc::new("two"));
+        assert_eq!(cache.get(1).as_deref(), Some(&"one"));
+        cache.put(3, Arc::new("three"));
+        assert!(cache.get(2).is_none());
+        assert_eq!(cache.get(1).as_deref(), Some(&"one"));
+        assert_eq!(cache.get(3).as_deref(), Some(&"three"));
     }
 }

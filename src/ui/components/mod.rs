@@ -1,3 +1,4 @@
+pub mod form_error;
 pub mod header;
 pub mod poll;
 pub mod progress_bar;

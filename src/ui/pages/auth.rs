@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::server_fns::auth::{Login, Signup};
+use crate::ui::components::form_error::query_error;
 use crate::ui::i18n::use_lang;
 
 fn go_home_on_success<E: Send + Sync + 'static>(
@@ -20,6 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     let lang = use_lang();
     let login = ServerAction::<Login>::new();
     go_home_on_success(login.value());
+    let query_error = query_error();
     view! {
         <section class="auth">
             <div class="hero">
@@ -46,8 +48,8 @@ pub fn LoginPage() -> impl IntoView {
                         {lang.t("Log in", "登录")}
                     </button>
                 </ActionForm>
-                <p class="error" role="alert">
-                    {move || login.value().get().and_then(|r| r.err()).map(|e| e.to_string())}
+                <p class="error" role="alert" data-testid="form-error">
+                    {move || login.value().get().and_then(|r| r.err()).map(|e| e.to_string()).or_else(|| query_error.get())}
                 </p>
                 <p class="muted">
                     {lang.t("No account yet? ", "还没有账号？")}
@@ -63,6 +65,7 @@ pub fn SignupPage() -> impl IntoView {
     let lang = use_lang();
     let signup = ServerAction::<Signup>::new();
     go_home_on_success(signup.value());
+    let query_error = query_error();
     view! {
         <section class="auth">
             <div class="card auth-card">
@@ -80,8 +83,8 @@ pub fn SignupPage() -> impl IntoView {
                         {lang.t("Sign up", "注册")}
                     </button>
                 </ActionForm>
-                <p class="error" role="alert">
-                    {move || signup.value().get().and_then(|r| r.err()).map(|e| e.to_string())}
+                <p class="error" role="alert" data-testid="form-error">
+                    {move || signup.value().get().and_then(|r| r.err()).map(|e| e.to_string()).or_else(|| query_error.get())}
                 </p>
                 <p class="muted">
                     {lang.t("Already have an account? ", "已有账号？")}

@@ -16,6 +16,7 @@ use crate::server_fns::training::{
     CancelTraining, DeleteTrainingData, PauseTraining, ResumeTraining, StartTraining,
     search_collection, training_logs, training_progress, training_runs,
 };
+use crate::ui::components::form_error::query_error;
 use crate::ui::components::poll::{Poll, use_poll};
 use crate::ui::components::progress_bar::{ProgressBar, status_class};
 use crate::ui::i18n::{Lang, use_lang};
@@ -112,6 +113,7 @@ pub fn DatasetPage() -> impl IntoView {
         }
     });
 
+    let query_error = query_error();
     let delete_redirect = delete_dataset.value();
     Effect::new(move |_| {
         if matches!(delete_redirect.get(), Some(Ok(()))) {
@@ -157,7 +159,7 @@ pub fn DatasetPage() -> impl IntoView {
                                     })
                                 }}
                             </Transition>
-                            <p class="error" role="alert">
+                            <p class="error" role="alert" data-testid="form-error">
                                 {move || {
                                     [start.value().get().and_then(|r| r.err()),
                                      pause.value().get().and_then(|r| r.err()),
@@ -165,6 +167,8 @@ pub fn DatasetPage() -> impl IntoView {
                                      cancel.value().get().and_then(|r| r.err()),
                                      delete_data.value().get().and_then(|r| r.err())]
                                         .into_iter().flatten().next().map(|e| e.to_string())
+                                        // JavaScript off: any form of this page came back with ?error=.
+                                        .or_else(|| query_error.get())
                                 }}
                             </p>
                         </section>

@@ -2,6 +2,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::server_fns::datasets::{CreateDataset, ProbeSource};
+use crate::ui::components::form_error::query_error;
 use crate::ui::i18n::use_lang;
 
 /// `/datasets/new`: name, source URL, "test connection" listing the source's
@@ -10,6 +11,7 @@ use crate::ui::i18n::use_lang;
 pub fn NewDatasetPage() -> impl IntoView {
     let lang = use_lang();
     let create = ServerAction::<CreateDataset>::new();
+    let query_error = query_error();
     let probe = ServerAction::<ProbeSource>::new();
     let url_input = NodeRef::<Input>::new();
     Effect::new(move |_| {
@@ -82,8 +84,8 @@ pub fn NewDatasetPage() -> impl IntoView {
                     {lang.t("Create dataset", "创建数据集")}
                 </button>
             </ActionForm>
-            <p class="error" role="alert">
-                {move || create.value().get().and_then(|r| r.err()).map(|e| e.to_string())}
+            <p class="error" role="alert" data-testid="form-error">
+                {move || create.value().get().and_then(|r| r.err()).map(|e| e.to_string()).or_else(|| query_error.get())}
             </p>
         </section>
     }
