@@ -75,9 +75,11 @@ fn form_location(referer: &str, error: Option<String>) -> Option<String> {
             q.append_pair("error", &e);
         }
     }
+    // `//host/…` would leave the origin: keep one leading slash.
+    let path = format!("/{}", url.path().trim_start_matches('/'));
     Some(match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
+        Some(q) => format!("{path}?{q}"),
+        None => path,
     })
 }
 
@@ -102,6 +104,10 @@ mod tests {
         assert_eq!(
             form_location("https://evil.example/x?error=a", Some("b".into())).as_deref(),
             Some("/x?error=b")
+        );
+        assert_eq!(
+            form_location("http://h//evil.example/x", None).as_deref(),
+            Some("/evil.example/x")
         );
         assert_eq!(form_location("not a url", None), None);
     }
