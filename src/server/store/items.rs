@@ -37,6 +37,18 @@ pub struct SearchHit {
     pub score: f64,
 }
 
+/// The columns of a [`SearchHit`] read outside a full-text search (score 0).
+const HIT_COLUMNS: &str =
+    "id, kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score";
+
+/// `$first, $first+1, …`: `n` numbered placeholders for an `IN (…)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Rows per multi-row INSERT (9 parameters a row stays far below every bind limit).
 const CHUNK: usize = 100;
 
@@ -223,11 +235,10 @@ impl Store {
         if tables.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..tables.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT id, kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score FROM items \
+            "SELECT {HIT_COLUMNS} FROM items \
              WHERE dataset_id = $1 AND version = $2 AND kind = 'ddl' AND table_name IN ({})",
-            placeholders.join(", ")
+            placeholders(3, tables.len())
         );
         let mut q = sqlx::query_as(&sql).bind(dataset_id).bind(version);
         for t in tables {
@@ -319,11 +330,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT id, kind, content, question, table_name, CAST(0.0 AS DOUBLE PRECISION) AS score FROM items \
-             WHERE dataset_id = $1 AND version = $2 AND id IN ({})",
-            placeholders.join(", ")
+            "SELECT {HIT_COLUMNS} FROM items WHERE dataset_id = $1 AND version = $2 AND id IN ({})",
+            placeholders(3, ids.len())
         );
         let mut q = sqlx::query_as(&sql).bind(dataset_id).bind(version);
         for id in ids {
