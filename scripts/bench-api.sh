@@ -19,8 +19,8 @@ trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fsS "$base/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
 jar="$work/cookies"
-curl -fsS -c "$jar" -b "$jar" -H 'content-type: application/json' -d '{"username":"bench","password":"password123"}' "$base/api/auth/signup" >/dev/null
-curl -fsS -c "$jar" -b "$jar" -H 'content-type: application/json' -d '{"username":"bench","password":"password123"}' "$base/api/auth/login" >/dev/null
+curl -fsS -c "$jar" -b "$jar" -H 'content-type: application/json' -d '{"username":"bench","password":"train-Knowledge-42"}' "$base/api/auth/signup" >/dev/null
+curl -fsS -c "$jar" -b "$jar" -H 'content-type: application/json' -d '{"username":"bench","password":"train-Knowledge-42"}' "$base/api/auth/login" >/dev/null
 cookie=$(awk '$6 == "datatrain_session" {print $6"="$7}' "$jar")
 id=$(curl -fsS -b "$jar" -H 'content-type: application/json' \
   -d '{"name":"bench","source_url":"sqlite://chinook.sqlite"}' "$base/api/datasets" | sed -E 's/.*"id":([0-9]+).*/\1/')

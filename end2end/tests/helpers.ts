@@ -13,7 +13,7 @@ export function uniqueName(prefix: string): string {
 
 /** Signs up through the API (the request context shares the page's cookies) and logs in. */
 export async function signUp(page: Page, username = uniqueName("u")): Promise<string> {
-  const password = "password123";
+  const password = "train-Knowledge-42";
   const api = page.request;
   expect((await api.post("/api/auth/signup", { data: { username, password } })).status()).toBe(201);
   expect((await api.post("/api/auth/login", { data: { username, password } })).status()).toBe(200);

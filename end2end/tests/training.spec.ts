@@ -13,7 +13,7 @@ test.describe("training a dataset in the browser", () => {
     await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
     const username = uniqueName("alice");
     await page.getByLabel(/Username/).fill(username);
-    await page.getByLabel(/Password/).fill("password123");
+    await page.getByLabel(/Password/).fill("train-Knowledge-42");
     await page.getByRole("button", { name: "Sign up" }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByTestId("current-user")).toHaveText(username);
@@ -170,7 +170,7 @@ test.describe("without JavaScript", () => {
     const username = uniqueName("nojs");
     await page.goto("/signup");
     await page.getByLabel(/Username/).fill(username);
-    await page.getByLabel(/Password/).fill("password123");
+    await page.getByLabel(/Password/).fill("train-Knowledge-42");
     await page.getByRole("button", { name: "Sign up" }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByTestId("current-user")).toHaveText(username);

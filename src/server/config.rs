@@ -3,7 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use super::auth::parse_trusted_proxies;
 use super::embeddings::{DEFAULT_MODEL, EmbeddingsConfig};
+pub use super::secrets::SecretKey;
+use super::secrets::decode_key;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +30,50 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `DATATRAIN_EMBEDDINGS_URL`, `_MODEL`, `_KEY`: optional dense retrieval (off when the URL is unset).
     pub embeddings: Option<EmbeddingsConfig>,
+    /// `DATATRAIN_KEY`: the 64-byte key as base64; wins over the key file.
+    pub key: Option<SecretKey>,
+    /// `DATATRAIN_PUBLIC_URL`: the origin browsers reach this server at (`https://dt.example.com`).
+    pub public_origin: Option<String>,
+    /// `DATATRAIN_HASH_CONCURRENCY`: password hashes at once (default: the number of CPU cores).
+    pub hash_concurrency: usize,
+    /// `DATATRAIN_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `DATATRAIN_MAX_ACTIVE_RUNS_PER_USER`: queued or training runs per user (default 3).
+    pub max_active_runs_per_user: i64,
+    /// `DATATRAIN_MAX_RUN_SECONDS`: a run that trains longer fails (default 21600, 6 hours).
+    pub max_run_seconds: u64,
+}
+
+impl Default for Config {
+    /// The configuration with no variable set.
+    fn default() -> Self {
+        Config::from_lookup(|_| None).expect("the defaults are valid")
+    }
+}
+
+/// A positive integer variable within `range`, or its default.
+fn number<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!(
+                    "{v:?} is not a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            }),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +171,50 @@ impl Config {
                 })
             }
         };
+        let key = get("DATATRAIN_KEY")
+            .map(|k| {
+                decode_key(&k)
+                    .map(SecretKey)
+                    .map_err(|reason| ConfigError::Invalid {
+                        name: "DATATRAIN_KEY",
+                        reason: format!("expected the base64 of 64 random bytes: {reason}"),
+                    })
+            })
+            .transpose()?;
+        let public_origin = match get("DATATRAIN_PUBLIC_URL") {
+            None => None,
+            Some(u) => Some(
+                url::Url::parse(u.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .map(|u| u.origin().ascii_serialization())
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: "DATATRAIN_PUBLIC_URL",
+                        reason: "expected an http:// or https:// URL".into(),
+                    })?,
+            ),
+        };
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let hash_concurrency = number(&get, "DATATRAIN_HASH_CONCURRENCY", cores, 1..=256)?;
+        let trusted_proxies = match get("DATATRAIN_TRUSTED_PROXIES") {
+            None => vec![],
+            Some(list) => parse_trusted_proxies(&list).map_err(|reason| ConfigError::Invalid {
+                name: "DATATRAIN_TRUSTED_PROXIES",
+                reason,
+            })?,
+        };
+        let max_active_runs_per_user =
+            number(&get, "DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", 3i64, 1..=10_000)?;
+        let max_run_seconds = number(&get, "DATATRAIN_MAX_RUN_SECONDS", 21_600u64, 1..=31_536_000)?;
         Ok(Config {
+            key,
+            public_origin,
+            hash_concurrency,
+            trusted_proxies,
+            max_active_runs_per_user,
+            max_run_seconds,
             embeddings,
             sources_dir: PathBuf::from(
                 get("DATATRAIN_SOURCES_DIR").unwrap_or_else(|| DEFAULT_SOURCES_DIR.into()),
@@ -182,6 +272,43 @@ mod tests {
         assert!(c.signup_open);
         assert!(!c.secure_cookies);
         assert!(c.embeddings.is_none());
+        assert!(c.key.is_none() && c.public_origin.is_none());
+        assert!(c.hash_concurrency >= 1);
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.max_active_runs_per_user, 3);
+        assert_eq!(c.max_run_seconds, 21_600);
+    }
+
+    #[test]
+    fn hardening_variables() {
+        let key = "A".repeat(86) + "==";
+        let c = config(&[
+            ("DATATRAIN_KEY", &key),
+            ("DATATRAIN_PUBLIC_URL", "https://dt.example.com/app/"),
+            ("DATATRAIN_HASH_CONCURRENCY", "3"),
+            ("DATATRAIN_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+            ("DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", "5"),
+            ("DATATRAIN_MAX_RUN_SECONDS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(c.key.as_ref().unwrap().bytes(), &[0u8; 64][..]);
+        assert!(!format!("{c:?}").contains(&key));
+        assert_eq!(c.public_origin.as_deref(), Some("https://dt.example.com"));
+        assert_eq!(c.hash_concurrency, 3);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.max_active_runs_per_user, 5);
+        assert_eq!(c.max_run_seconds, 60);
+        for (name, value) in [
+            ("DATATRAIN_KEY", "c2hvcnQ="),
+            ("DATATRAIN_PUBLIC_URL", "dt.example.com"),
+            ("DATATRAIN_HASH_CONCURRENCY", "0"),
+            ("DATATRAIN_TRUSTED_PROXIES", "proxy.example.com"),
+            ("DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", "-1"),
+            ("DATATRAIN_MAX_RUN_SECONDS", "x"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
     }
 
     #[test]

@@ -13,13 +13,19 @@ use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::{Key, SameSite};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use super::auth::DbSessionStore;
+use std::time::Duration;
+
+use super::auth::{CurrentUser, DbSessionStore, SESSION_USER};
 use super::config::Config;
 use super::embeddings::Embedder;
+use super::http;
 use super::rest;
-use super::services::Services;
+use super::secrets::Secrets;
+use super::services::{ServiceSettings, Services};
+use super::sources::url::mask_password;
 use super::state::AppState;
 use super::store::Store;
+use super::store::StoredSource;
 use super::training::executor::ExecEnv;
 use super::training::{Runner, RunnerConfig};
 use crate::app::{App, shell};
@@ -46,28 +52,52 @@ pub enum StartupError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "this database's secrets were encrypted with another key: start with the same \
+         DATATRAIN_KEY (or DATATRAIN_KEY_FILE) as the other instances"
+    )]
+    WrongKey,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let key = load_or_create_key(&config.key_file).map_err(|source| StartupError::Key {
-            path: config.key_file.display().to_string(),
-            source,
-        })?;
+        let key = match &config.key {
+            Some(key) => key.bytes().to_vec(),
+            None => load_or_create_key(&config.key_file).map_err(|source| StartupError::Key {
+                path: config.key_file.display().to_string(),
+                source,
+            })?,
+        };
+        let secrets = Secrets::from_master_key(&key);
         let store = Store::connect(&config.database_url).await?;
+        let stored = store
+            .setting_or_insert(KEY_FINGERPRINT, secrets.fingerprint())
+            .await?;
+        if stored != secrets.fingerprint() {
+            return Err(StartupError::WrongKey);
+        }
+        encrypt_plain_sources(&store, &secrets).await?;
         let embedder = config.embeddings.clone().map(Embedder::new);
         if let Some(e) = &embedder {
             tracing::info!(endpoint = %e.config().endpoint_for_logs(), model = e.model(), "dense retrieval on");
         }
-        let runner = Runner::new(store.clone(), runner_config(&config, embedder.clone()));
-        let forbidden: Vec<_> = config.database_file().into_iter().collect();
+        let runner = Runner::new(
+            store.clone(),
+            runner_config(&config, embedder.clone(), secrets.clone()),
+        );
         let services = Services::new(
             store.clone(),
             runner.clone(),
-            config.sources_dir.clone(),
-            forbidden,
-            config.signup_open,
-            embedder,
+            ServiceSettings {
+                sources_dir: config.sources_dir.clone(),
+                forbidden: config.database_file().into_iter().collect(),
+                signup_open: config.signup_open,
+                embedder,
+                hash_concurrency: config.hash_concurrency,
+                trusted_proxies: config.trusted_proxies.clone(),
+                max_active_runs_per_user: config.max_active_runs_per_user,
+                secrets,
+            },
         );
         let listener =
             TcpListener::bind(config.addr)
@@ -92,8 +122,10 @@ impl Application {
             store: store.clone(),
             services,
         };
+        let store_for_housekeeping = store.clone();
+        let shutdown = CancellationToken::new();
         let sessions = SessionManagerLayer::new(DbSessionStore::new(store))
-            .with_name("datatrain_session")
+            .with_name(http::SESSION_COOKIE)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(config.secure_cookies)
@@ -109,16 +141,36 @@ impl Application {
             .leptos_routes_with_context(
                 &state,
                 routes,
-                move || provide_context(context_state.clone()),
+                move || {
+                    provide_context(context_state.clone());
+                    // The page's scripts run by this request's nonce.
+                    if let (Some(nonce), Some(response)) = (
+                        leptos::nonce::use_nonce(),
+                        use_context::<leptos_axum::ResponseOptions>(),
+                    ) && let Ok(value) = axum::http::HeaderValue::from_str(
+                        &http::content_security_policy(Some(&nonce)),
+                    ) {
+                        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+                    }
+                },
                 {
                     let options = leptos_options.clone();
                     move || shell(options.clone())
                 },
             )
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .layer(axum::middleware::from_fn(touch_session))
             .layer(sessions)
+            .layer(axum::middleware::from_fn(http::server_fn_status))
+            .layer(axum::middleware::from_fn_with_state(
+                http::Origins {
+                    public: config.public_origin.clone(),
+                },
+                http::guard,
+            ))
             .with_state(state.clone());
         runner.start();
+        spawn_housekeeping(store_for_housekeeping, shutdown.clone());
 
         tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), "datatrain listening");
         Ok(Application {
@@ -126,7 +178,7 @@ impl Application {
             router,
             state,
             runner,
-            shutdown: CancellationToken::new(),
+            shutdown,
         })
     }
 
@@ -156,9 +208,12 @@ impl Application {
             signal_token.cancel();
         });
         let token = shutdown.clone();
-        let result = axum::serve(listener, router.into_make_service())
-            .with_graceful_shutdown(async move { token.cancelled().await })
-            .await;
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await;
         // Running runs checkpoint and go back to the queue, not to failed.
         runner.shutdown().await;
         state.store.close().await;
@@ -167,18 +222,91 @@ impl Application {
     }
 }
 
-fn runner_config(config: &Config, embedder: Option<Embedder>) -> RunnerConfig {
+fn runner_config(config: &Config, embedder: Option<Embedder>, secrets: Secrets) -> RunnerConfig {
     RunnerConfig {
         concurrency: config.workers,
         env: ExecEnv {
+            max_run: Duration::from_secs(config.max_run_seconds),
             sources_dir: config.sources_dir.clone(),
             forbidden_paths: config.database_file().into_iter().collect(),
             throttle_items_per_sec: config.throttle_items_per_sec,
             embedder,
+            secrets,
         },
         ..RunnerConfig::default()
     }
 }
+
+/// The setting holding the fingerprint of the key secrets are encrypted with.
+const KEY_FINGERPRINT: &str = "key_fingerprint";
+
+/// Source URLs stored with their password in clear (before encryption at rest
+/// existed) are encrypted, and the stored URL masked.
+async fn encrypt_plain_sources(store: &Store, secrets: &Secrets) -> Result<(), StartupError> {
+    let mut encrypted = 0;
+    for (id, url) in store.datasets_with_plain_sources().await? {
+        let shown = mask_password(&url);
+        if shown == url {
+            continue;
+        }
+        let source = StoredSource {
+            shown,
+            secret: Some(secrets.encrypt(&url)),
+        };
+        if store.encrypt_source(id, &url, &source).await? {
+            encrypted += 1;
+        }
+    }
+    if encrypted > 0 {
+        tracing::info!(datasets = encrypted, "encrypted stored source passwords");
+    }
+    Ok(())
+}
+
+/// Every minute: deletes expired sessions and rate-limit events past their window.
+fn spawn_housekeeping(store: Store, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = chrono::Utc::now();
+            if let Err(e) = store.delete_expired_sessions(now.timestamp()).await {
+                tracing::warn!(error = %e, "cannot delete expired sessions");
+            }
+            let before = now.timestamp_millis() - THROTTLE_KEEP_MS;
+            if let Err(e) = store.prune_throttle(before).await {
+                tracing::warn!(error = %e, "cannot prune rate-limit events");
+            }
+        }
+    });
+}
+
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+/// Rate-limit events are kept this long (the longest window is a minute).
+const THROTTLE_KEEP_MS: i64 = 5 * 60 * 1000;
+
+/// "7 days" of a session means 7 days without use: once an hour of use, the
+/// session is marked touched, which saves it with a new expiry and sends the
+/// cookie again (reads in between write nothing).
+async fn touch_session(
+    session: tower_sessions::Session,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let signed_in = matches!(session.get::<CurrentUser>(SESSION_USER).await, Ok(Some(_)));
+    if signed_in {
+        let hour = chrono::Utc::now().timestamp() / 3600;
+        if session.get::<i64>(SESSION_TOUCHED).await.ok().flatten() != Some(hour) {
+            let _ = session.insert(SESSION_TOUCHED, hour).await;
+        }
+    }
+    next.run(req).await
+}
+
+const SESSION_TOUCHED: &str = "touched_hour";
 
 async fn wait_for_signal() {
     let ctrl_c = async {

@@ -51,7 +51,15 @@ async fn login_with(
     services: &crate::server::services::Services,
     creds: &crate::domain::dto::Credentials,
 ) -> Result<(), AppError> {
-    let user = services.login(creds).await?;
+    let axum::extract::ConnectInfo(peer) =
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .map_err(|_| AppError::Internal)?;
+    let headers: axum::http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let client = services.client_ip(peer.ip(), &headers);
+    let user = services.login(creds, client).await?;
     let session: tower_sessions::Session = leptos_axum::extract()
         .await
         .map_err(|_| AppError::Internal)?;

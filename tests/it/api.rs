@@ -174,6 +174,7 @@ impl Home {
             signup_open,
             secure_cookies,
             embeddings: None,
+            ..Config::default()
         };
         let app = Application::build(config).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());
@@ -239,7 +240,7 @@ fn client_for(base: &str) -> Client {
     }
 }
 
-const PASSWORD: &str = "password123";
+const PASSWORD: &str = "train-Knowledge-42";
 
 async fn signup(c: &Client, name: &str) -> Value {
     let (s, b) = c
@@ -504,7 +505,7 @@ async fn signup_validates_input_and_refuses_taken_names(meta: Meta) {
         ("a.b", PASSWORD.to_string()),
         ("A_z-9", PASSWORD.to_string()),
         (long_name.as_str(), PASSWORD.to_string()),
-        ("eight", "12345678".to_string()),
+        ("eight", "k9#Lm2qZ".to_string()),
         ("twofiftysix", "é".repeat(256)),
     ] {
         let (s, b) = c
@@ -1181,8 +1182,8 @@ async fn failed_writes_change_nothing(meta: Meta) {
         .map(|d| d["name"].as_str().unwrap())
         .collect();
     assert_eq!(names.len(), 2, "{list}");
-    // A start refused for its rate queues nothing.
-    for rate in [json!(0), json!(-1), json!(-0.5)] {
+    // A start refused for its rate (0 = no limit, else at least 0.1) queues nothing.
+    for rate in [json!(1e-9), json!(0.05), json!(-1), json!(-0.5)] {
         let (s, b) = c
             .post(
                 &format!("/api/datasets/{a}/training"),

@@ -65,7 +65,7 @@ async fn a_killed_run_resumes_after_restart_with_the_same_collection() {
             .unwrap(),
     };
     wait_healthy(&client).await;
-    let creds = json!({"username": "crash", "password": "password123"});
+    let creds = json!({"username": "crash", "password": "train-Knowledge-42"});
     assert_eq!(
         client.post("/api/auth/signup", creds.clone()).await.0,
         StatusCode::CREATED

@@ -1,5 +1,6 @@
 //! The integration tests, in one test binary (one link instead of four):
 //!
+//! - `abuse`: what an attacker or a careless user tries (throttling, secrets, CSRF, fair use);
 //! - `api`: the REST API over HTTP against the real app on a free port;
 //! - `engine`: the training engine on SQLite and PostgreSQL metadata stores;
 //! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
@@ -12,6 +13,7 @@
 
 mod common;
 
+mod abuse;
 mod api;
 mod crash;
 mod dense;

@@ -1,13 +1,13 @@
 //! Accounts and sessions: argon2id password hashes, sessions (tower-sessions) kept
 //! in the app's database behind a small in-memory cache, the current user, and
-//! the slowing down of repeated failed logins.
+//! who the client is (its address, behind trusted proxies).
 
-mod limiter;
+mod client;
 mod password;
 mod session_store;
 
-pub use limiter::LoginLimiter;
-pub use password::{hash_password, verify_password};
+pub use client::{client_ip, parse_trusted_proxies};
+pub use password::{BUSY, Passwords, check_new_password};
 pub use session_store::DbSessionStore;
 
 use axum::extract::FromRequestParts;

@@ -29,7 +29,7 @@ impl DbSessionStore {
         DbSessionStore {
             store,
             cache: Default::default(),
-            ttl: Duration::from_secs(30),
+            ttl: Duration::from_secs(1),
         }
     }
 

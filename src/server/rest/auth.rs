@@ -1,5 +1,7 @@
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use tower_sessions::Session;
 
 use super::extract::Json;
@@ -18,10 +20,13 @@ pub async fn signup(
 
 pub async fn login(
     State(services): State<Services>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     Json(creds): Json<Credentials>,
 ) -> Result<axum::Json<UserView>, AppError> {
-    let user = services.login(&creds).await?;
+    let client = services.client_ip(peer.ip(), &headers);
+    let user = services.login(&creds, client).await?;
     start_session(&session, &user).await?;
     Ok(axum::Json(UserView {
         id: user.id,

@@ -7,9 +7,23 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::error::AppError;
 
+pub const JSON_ONLY: &str = "expected a JSON body with Content-Type: application/json";
+
+/// Whether the request says its body is JSON (`application/json` or `…+json`).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
 /// `axum::Json`, with rejections as `AppError`: 413 for bodies over the limit,
-/// 400 for malformed JSON or a missing content type, 422 for wrong types
-/// (the detail names the field).
+/// 415 for a body that is not `application/json`, 400 for malformed JSON,
+/// 422 for wrong types (the detail names the field).
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
@@ -35,7 +49,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
             AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
         }
         JsonRejection::MissingJsonContentType(_) => {
-            AppError::BadRequest("expected a JSON body with Content-Type: application/json".into())
+            AppError::UnsupportedMediaType(JSON_ONLY.into())
         }
         other => AppError::BadRequest(other.body_text()),
     }
@@ -56,6 +70,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
@@ -67,6 +82,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
+        }
+        if !json {
+            return Err(AppError::UnsupportedMediaType(JSON_ONLY.into()));
         }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut de) {

@@ -64,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(refuse_non_json_bodies))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -78,6 +79,23 @@ async fn method_not_allowed() -> Response {
         axum::Json(serde_json::json!({"detail": "Method not allowed on this route"})),
     )
         .into_response()
+}
+
+/// The API takes JSON only: a request with a body of another type is refused
+/// with 415 before any handler runs (a `text/plain` form cannot start a run).
+/// A request without a body passes (pause, resume and start take none).
+async fn refuse_non_json_bodies(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let has_body = headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0);
+    if has_body && !extract::is_json(headers) {
+        return AppError::UnsupportedMediaType(extract::JSON_ONLY.into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// 413 for a declared body over the limit on every route, also those that do

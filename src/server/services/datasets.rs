@@ -12,7 +12,30 @@ const DESCRIPTION_MAX: usize = 2000;
 const DOC_TITLE_MAX: usize = 200;
 const DOC_CONTENT_MAX: usize = 200_000;
 
-/// A dataset name: trimmed, 1-100 characters.
+/// Refuses NUL and other control characters in a one-line field.
+fn no_control(field: &str, value: &str) -> Result<(), AppError> {
+    if value.chars().any(char::is_control) {
+        return Err(AppError::Unprocessable(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses NUL and control characters other than tabs and line breaks in a text.
+fn no_control_in_text(field: &str, value: &str) -> Result<(), AppError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::Unprocessable(format!(
+            "{field} must not contain NUL or control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A dataset name: trimmed, 1-100 characters, no control characters.
 fn parse_name(name: &str) -> Result<String, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX {
@@ -20,10 +43,12 @@ fn parse_name(name: &str) -> Result<String, AppError> {
             "name must be 1-{NAME_MAX} characters"
         )));
     }
+    no_control("name", name)?;
     Ok(name.to_string())
 }
 
 fn parse_description(d: &str) -> Result<String, AppError> {
+    no_control_in_text("description", d)?;
     if d.chars().count() > DESCRIPTION_MAX {
         return Err(AppError::Unprocessable(format!(
             "description must be at most {DESCRIPTION_MAX} characters"
@@ -35,6 +60,8 @@ fn parse_description(d: &str) -> Result<String, AppError> {
 /// A document: title at most 200 characters, content 1-200,000 (both trimmed).
 fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
     let title = req.title.trim();
+    no_control("title", title)?;
+    no_control_in_text("content", &req.content)?;
     if title.chars().count() > DOC_TITLE_MAX {
         return Err(AppError::Unprocessable(format!(
             "title must be at most {DOC_TITLE_MAX} characters"
@@ -98,6 +125,7 @@ impl Services {
         let name = parse_name(&req.name)?;
         let description = parse_description(req.description.as_deref().unwrap_or(""))?;
         let url = self.parse_source(&req.source_url)?;
+        let source = self.stored_source(&url);
         let doc = doc.map(parse_doc).transpose()?;
         let tables_json = serde_json::to_string(tables).unwrap_or_else(|_| "[]".into());
         let row = self
@@ -107,7 +135,7 @@ impl Services {
                 user.id,
                 &name,
                 &description,
-                url.as_str(),
+                &source,
                 &tables_json,
                 doc.as_ref().map(|(t, c)| (t.as_str(), c.as_str())),
             )
@@ -159,7 +187,7 @@ impl Services {
             source_url: req
                 .source_url
                 .as_deref()
-                .map(|u| self.parse_source(u).map(|u| u.as_str().to_string()))
+                .map(|u| self.parse_source(u).map(|u| self.stored_source(&u)))
                 .transpose()?,
         };
         if patch.source_url.is_some() && status_of(&row).has_open_run() {
@@ -204,7 +232,7 @@ impl Services {
         // The stored URL was checked when it was given; if it does not resolve any
         // more (the SQLite file is gone), the source cannot be reached: 502.
         let url = self
-            .parse_source(&row.source_url)
+            .parse_source(&self.connect_url(&row)?)
             .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
         live_tables(&url).await
     }

@@ -15,15 +15,51 @@ use search::SearchCache;
 use crate::domain::dto::{DatasetView, format_ms};
 use crate::domain::error::AppError;
 use crate::domain::status::Status;
-use crate::server::auth::{CurrentUser, LoginLimiter};
+use crate::server::auth::{CurrentUser, Passwords};
 use crate::server::embeddings::Embedder;
+use crate::server::secrets::Secrets;
 use crate::server::sources::SourceUrl;
 use crate::server::sources::url::mask_password;
-use crate::server::store::{DatasetRow, Store};
+use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use training::{LOGS_DEFAULT, LOGS_MAX};
+
+/// What the services are configured with (from [`Config`](crate::server::config::Config)).
+#[derive(Clone)]
+pub struct ServiceSettings {
+    pub sources_dir: PathBuf,
+    /// Files no source may point at (datatrain's own database).
+    pub forbidden: Vec<PathBuf>,
+    pub signup_open: bool,
+    /// Dense retrieval (None = full-text only).
+    pub embedder: Option<Embedder>,
+    /// Password hashes computed at once.
+    pub hash_concurrency: usize,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Queued or training runs a user may have at once.
+    pub max_active_runs_per_user: i64,
+    /// Encrypts source passwords at rest.
+    pub secrets: Secrets,
+}
+
+impl ServiceSettings {
+    /// Defaults for `sources_dir` (tests and benchmarks).
+    pub fn new(sources_dir: PathBuf, secrets: Secrets) -> Self {
+        ServiceSettings {
+            sources_dir,
+            forbidden: vec![],
+            signup_open: true,
+            embedder: None,
+            hash_concurrency: 2,
+            trusted_proxies: vec![],
+            max_active_runs_per_user: 3,
+            secrets,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Services {
@@ -37,41 +73,41 @@ struct Inner {
     /// Files no source may point at (datatrain's own database).
     forbidden: Vec<PathBuf>,
     signup_open: bool,
-    limiter: LoginLimiter,
+    passwords: Passwords,
     /// Dense retrieval (None = full-text only).
     embedder: Option<Embedder>,
     search_cache: SearchCache,
+    trusted_proxies: Vec<ipnet::IpNet>,
+    max_active_runs_per_user: i64,
+    secrets: Secrets,
 }
 
 impl Services {
-    pub fn new(
-        store: Store,
-        runner: Runner,
-        sources_dir: PathBuf,
-        forbidden: Vec<PathBuf>,
-        signup_open: bool,
-        embedder: Option<Embedder>,
-    ) -> Self {
+    pub fn new(store: Store, runner: Runner, settings: ServiceSettings) -> Self {
         Services {
             inner: Arc::new(Inner {
                 store,
                 runner,
-                sources_dir,
-                forbidden,
-                signup_open,
-                limiter: LoginLimiter::default(),
-                embedder,
+                sources_dir: settings.sources_dir,
+                forbidden: settings.forbidden,
+                signup_open: settings.signup_open,
+                passwords: Passwords::new(settings.hash_concurrency),
+                embedder: settings.embedder,
                 search_cache: SearchCache::default(),
+                trusted_proxies: settings.trusted_proxies,
+                max_active_runs_per_user: settings.max_active_runs_per_user,
+                secrets: settings.secrets,
             }),
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
-    pub fn runner(&self) -> &Runner {
-        &self.inner.runner
+    /// The address of the client of a request from `peer` (see [`client_ip`]).
+    pub fn client_ip(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        crate::server::auth::client_ip(peer, headers, &self.inner.trusted_proxies)
     }
 
     /// The dataset if it belongs to `user`; otherwise 404 (its existence is not revealed).
@@ -101,6 +137,36 @@ impl Services {
             ));
         }
         Ok(parsed)
+    }
+}
+
+impl Services {
+    /// How a checked source URL is stored: a URL with a secret is shown masked
+    /// and kept encrypted; one without is stored as it is.
+    pub(crate) fn stored_source(&self, url: &SourceUrl) -> StoredSource {
+        let shown = url.masked();
+        if shown == url.as_str() {
+            StoredSource {
+                shown,
+                secret: None,
+            }
+        } else {
+            StoredSource {
+                shown,
+                secret: Some(self.inner.secrets.encrypt(url.as_str())),
+            }
+        }
+    }
+
+    /// The URL to connect to a dataset's source (decrypted).
+    pub(crate) fn connect_url(&self, row: &DatasetRow) -> Result<String, AppError> {
+        self.inner
+            .secrets
+            .reveal(&row.source_url, row.source_secret.as_deref())
+            .map_err(|e| {
+                tracing::error!(dataset = row.id, error = %e, "cannot decrypt a source URL");
+                AppError::Internal
+            })
     }
 }
 

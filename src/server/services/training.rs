@@ -12,6 +12,8 @@ pub const LOGS_MAX: i64 = 500;
 /// Conditional writes retried this often when the dataset changes under them.
 const RETRIES: usize = 5;
 const TABLES_MAX: usize = 5000;
+/// The slowest speed limit a run may ask for (items per second); 0 means no limit.
+pub const MIN_ITEMS_PER_SEC: f64 = 0.1;
 
 fn refused(r: Refusal) -> AppError {
     match r {
@@ -27,6 +29,16 @@ fn message(m: &str) -> Message {
 }
 
 impl Services {
+    fn too_many_active(&self) -> AppError {
+        AppError::TooManyRequests(
+            format!(
+                "You already have {} runs queued or training; wait for one to finish",
+                self.inner.max_active_runs_per_user
+            ),
+            30,
+        )
+    }
+
     /// Queues a run (pending|completed|failed → queued). The table names are
     /// checked against the source by the run itself (stage 1).
     pub async fn start_training(
@@ -36,11 +48,11 @@ impl Services {
         req: &StartTraining,
     ) -> Result<Started, AppError> {
         if let Some(rate) = req.max_items_per_sec
-            && !(rate.is_finite() && rate > 0.0)
+            && !(rate.is_finite() && (rate == 0.0 || rate >= MIN_ITEMS_PER_SEC))
         {
-            return Err(AppError::Unprocessable(
-                "max_items_per_sec must be a number above 0".into(),
-            ));
+            return Err(AppError::Unprocessable(format!(
+                "max_items_per_sec must be 0 (no limit) or at least {MIN_ITEMS_PER_SEC}"
+            )));
         }
         for _ in 0..RETRIES {
             let row = self.owned(user, id).await?;
@@ -66,6 +78,7 @@ impl Services {
                 from_error: row.error_msg.as_deref(),
                 table_names_json: &tables_json,
                 max_items_per_sec: req.max_items_per_sec,
+                max_active_per_user: self.inner.max_active_runs_per_user,
             };
             match self.inner.store.start_run(start).await {
                 Ok(Some(run_id)) => {
@@ -87,6 +100,7 @@ impl Services {
                         crate::domain::status::MSG_ALREADY_TRAINING,
                     )));
                 }
+                Err(StoreError::Limit) => return Err(self.too_many_active()),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -123,14 +137,16 @@ impl Services {
             let row = self.owned(user, id).await?;
             let from = status_of(&row);
             let to = transition(from, event).map_err(refused)?;
-            if self
+            match self
                 .inner
                 .store
-                .set_open_run_status(id, from, to, log)
-                .await?
-                .is_some()
+                .set_open_run_status(id, from, to, log, self.inner.max_active_runs_per_user)
+                .await
             {
-                return Ok(());
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) => {}
+                Err(StoreError::Limit) => return Err(self.too_many_active()),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(AppError::Conflict(

@@ -8,8 +8,11 @@ pub struct DatasetRow {
     pub owner_id: i64,
     pub name: String,
     pub description: String,
-    /// The full URL, password included: it never leaves the server.
+    /// The URL as shown: its password, if any, is masked (`***`) and kept in `source_secret`.
     pub source_url: String,
+    /// The full URL, password included, encrypted (see `server::secrets`); None
+    /// when the URL carries no secret and `source_url` is the URL to connect to.
+    pub source_secret: Option<String>,
     /// JSON array of the last chosen table names.
     pub table_names: String,
     pub status: String,
@@ -30,16 +33,29 @@ pub struct DocRow {
     pub created_at: i64,
 }
 
+/// A source URL as stored: shown (password masked) and, when it has a secret, encrypted in full.
+#[derive(Clone, Default)]
+pub struct StoredSource {
+    pub shown: String,
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for StoredSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StoredSource").field(&self.shown).finish()
+    }
+}
+
 /// The fields a PATCH may change; `None` keeps the stored value.
 #[derive(Debug, Clone, Default)]
 pub struct DatasetPatch {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub source_url: Option<String>,
+    pub source_url: Option<StoredSource>,
 }
 
-const DATASET_COLUMNS: &str = "id, owner_id, name, description, source_url, table_names, status, process_rate, \
-     error_msg, last_train_at, live_version, created_at, updated_at";
+const DATASET_COLUMNS: &str = "id, owner_id, name, description, source_url, source_secret, table_names, status, \
+     process_rate, error_msg, last_train_at, live_version, created_at, updated_at";
 
 impl Store {
     /// Creates a dataset, with its chosen tables and a first document, in one transaction.
@@ -48,23 +64,25 @@ impl Store {
         owner_id: i64,
         name: &str,
         description: &str,
-        source_url: &str,
+        source: &StoredSource,
         table_names_json: &str,
         doc: Option<(&str, &str)>,
     ) -> Result<DatasetRow, StoreError> {
         let now = now_ms();
         let sql = format!(
-            "INSERT INTO datasets (owner_id, name, description, source_url, table_names, status, process_rate, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0.0, $6, $6) RETURNING {DATASET_COLUMNS}"
+            "INSERT INTO datasets (owner_id, name, description, source_url, source_secret, table_names, status, \
+             process_rate, created_at, updated_at) VALUES ($1, $2, $3, $4, $7, $5, 'pending', 0.0, $6, $6) \
+             RETURNING {DATASET_COLUMNS}"
         );
         let mut tx = self.pool.begin().await?;
         let row: DatasetRow = sqlx::query_as(&sql)
             .bind(owner_id)
             .bind(name)
             .bind(description)
-            .bind(source_url)
+            .bind(&source.shown)
             .bind(table_names_json)
             .bind(now)
+            .bind(source.secret.as_deref())
             .fetch_one(&mut *tx)
             .await
             .map_err(unique)?;
@@ -122,20 +140,54 @@ impl Store {
     ) -> Result<Option<DatasetRow>, StoreError> {
         let sql = format!(
             "UPDATE datasets SET name = COALESCE($2, name), description = COALESCE($3, description), \
-             source_url = COALESCE($4, source_url), updated_at = $5 \
+             source_url = CASE WHEN $6 = 1 THEN $4 ELSE source_url END, \
+             source_secret = CASE WHEN $6 = 1 THEN $7 ELSE source_secret END, updated_at = $5 \
              WHERE id = $1 AND ($6 = 0 OR status NOT IN ('queued', 'training', 'paused')) \
              RETURNING {DATASET_COLUMNS}"
         );
+        let source = patch.source_url.clone().unwrap_or_default();
         sqlx::query_as(&sql)
             .bind(id)
             .bind(patch.name.as_deref())
             .bind(patch.description.as_deref())
-            .bind(patch.source_url.as_deref())
+            .bind(source.shown)
             .bind(now_ms())
             .bind(i64::from(patch.source_url.is_some()))
+            .bind(source.secret)
             .fetch_optional(&self.pool)
             .await
             .map_err(unique)
+    }
+
+    /// Datasets whose source URL is stored without encryption (to encrypt at start).
+    pub async fn datasets_with_plain_sources(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, source_url FROM datasets WHERE source_secret IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Replaces a stored source URL by its masked form and its encryption,
+    /// unless it changed meanwhile.
+    pub async fn encrypt_source(
+        &self,
+        id: i64,
+        plain: &str,
+        source: &StoredSource,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE datasets SET source_url = $2, source_secret = $3 \
+             WHERE id = $1 AND source_url = $4 AND source_secret IS NULL",
+        )
+        .bind(id)
+        .bind(&source.shown)
+        .bind(source.secret.as_deref())
+        .bind(plain)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// Deletes a dataset with everything it owns, unless a run is queued or training

@@ -15,12 +15,14 @@ mod items;
 mod logs;
 mod runs;
 mod sessions;
+mod throttle;
 mod users;
 
-pub use datasets::{DatasetPatch, DatasetRow, DocRow};
+pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use items::{NewItem, SearchHit};
 pub use logs::LogRow;
 pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
+pub use throttle::Limit;
 pub use users::UserRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,9 @@ pub enum StoreError {
     /// A unique constraint refused the write (a taken name, a second active run).
     #[error("unique constraint violated")]
     Unique,
+    /// A per-user limit refused the write (too many active runs).
+    #[error("limit reached")]
+    Limit,
 }
 
 /// Turns unique-constraint violations into [`StoreError::Unique`]; everything else stays a database error.

@@ -85,6 +85,8 @@ pub struct StartRun<'a> {
     pub from_error: Option<&'a str>,
     pub table_names_json: &'a str,
     pub max_items_per_sec: Option<f64>,
+    /// Queued or training runs the dataset's owner may have at once.
+    pub max_active_per_user: i64,
 }
 
 impl Store {
@@ -107,6 +109,8 @@ impl Store {
         if updated == 0 {
             return Ok(None);
         }
+        self.check_active_limit(&mut tx, start.dataset_id, start.max_active_per_user)
+            .await?;
         let run_id: i64 = sqlx::query_scalar(
             "INSERT INTO training_runs (dataset_id, status, stage, checkpoint, prev_status, prev_process_rate, \
              prev_error, table_names, max_items_per_sec, process_rate, queued_at) \
@@ -137,7 +141,42 @@ impl Store {
         Ok(Some(run_id))
     }
 
-    /// Claims the oldest queued run for a worker (queued → training) and bumps its attempt.
+    /// Refuses ([`StoreError::Limit`]) when the owner of `dataset_id` already has
+    /// `max` queued or training runs on other datasets. Called inside the
+    /// transaction that queues a run, after its first write (on PostgreSQL the
+    /// owner's row is locked, so two simultaneous starts cannot both pass).
+    async fn check_active_limit(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        dataset_id: i64,
+        max: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(
+                "SELECT id FROM users WHERE id = (SELECT owner_id FROM datasets WHERE id = $1) FOR UPDATE",
+            )
+            .bind(dataset_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        }
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM training_runs r JOIN datasets d ON d.id = r.dataset_id \
+             WHERE r.status IN ('queued', 'training') AND r.dataset_id <> $1 \
+             AND d.owner_id = (SELECT owner_id FROM datasets WHERE id = $1)",
+        )
+        .bind(dataset_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if active >= max {
+            return Err(StoreError::Limit);
+        }
+        Ok(())
+    }
+
+    /// Claims a queued run for a worker (queued → training) and bumps its attempt.
+    /// Users take turns: the run of the user with the fewest runs training, then
+    /// of the user served least recently, then the oldest, so one user's queue
+    /// never holds back another user's run.
     ///
     /// The candidate is read first, then its dataset row is locked and the run
     /// claimed with a conditional write; when another worker (or a pause) took
@@ -145,7 +184,13 @@ impl Store {
     pub async fn claim_next_run(&self) -> Result<Option<RunRow>, StoreError> {
         for _ in 0..8 {
             let candidate: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT id, dataset_id FROM training_runs WHERE status = 'queued' ORDER BY queued_at, id LIMIT 1",
+                "SELECT r.id, r.dataset_id FROM training_runs r JOIN datasets d ON d.id = r.dataset_id \
+                 WHERE r.status = 'queued' ORDER BY \
+                 (SELECT COUNT(*) FROM training_runs r2 JOIN datasets d2 ON d2.id = r2.dataset_id \
+                  WHERE r2.status = 'training' AND d2.owner_id = d.owner_id), \
+                 (SELECT COALESCE(MAX(r3.claimed_at), 0) FROM training_runs r3 JOIN datasets d3 ON d3.id = r3.dataset_id \
+                  WHERE d3.owner_id = d.owner_id), \
+                 r.queued_at, r.id LIMIT 1",
             )
             .fetch_optional(&self.pool)
             .await?;
@@ -212,6 +257,7 @@ impl Store {
         from: Status,
         to: Status,
         log: &str,
+        max_active_per_user: i64,
     ) -> Result<Option<i64>, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
@@ -229,6 +275,10 @@ impl Store {
             return Ok(None);
         }
         let requeue = to == Status::Queued;
+        if requeue {
+            self.check_active_limit(&mut tx, dataset_id, max_active_per_user)
+                .await?;
+        }
         let sql = format!(
             "UPDATE training_runs SET status = $2, queued_at = CASE WHEN $3 = 1 THEN $4 ELSE queued_at END \
              WHERE dataset_id = $1 AND status IN {OPEN} RETURNING id"

@@ -78,7 +78,7 @@ pub enum ExecOutcome {
 }
 
 /// Where the engine finds sources and what it must never open.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ExecEnv {
     pub sources_dir: std::path::PathBuf,
     pub forbidden_paths: Vec<std::path::PathBuf>,
@@ -86,6 +86,34 @@ pub struct ExecEnv {
     pub throttle_items_per_sec: f64,
     /// Dense retrieval: every stored item is embedded (None = off).
     pub embedder: Option<Embedder>,
+    /// Decrypts the stored source URL.
+    pub secrets: crate::server::secrets::Secrets,
+    /// An attempt that trains longer fails (`DATATRAIN_MAX_RUN_SECONDS`).
+    pub max_run: Duration,
+}
+
+impl Default for ExecEnv {
+    fn default() -> Self {
+        ExecEnv {
+            sources_dir: std::path::PathBuf::from("data/sources"),
+            forbidden_paths: Vec::new(),
+            throttle_items_per_sec: 0.0,
+            embedder: None,
+            secrets: crate::server::secrets::Secrets::ephemeral(),
+            max_run: DEFAULT_MAX_RUN,
+        }
+    }
+}
+
+/// `DATATRAIN_MAX_RUN_SECONDS`'s default: 6 hours.
+pub const DEFAULT_MAX_RUN: Duration = Duration::from_secs(6 * 3600);
+
+/// The run's `error_msg` when it trained past its time limit.
+fn too_long(limit: Duration) -> StageError {
+    StageError::Invalid(format!(
+        "the run took longer than the limit of {} s (DATATRAIN_MAX_RUN_SECONDS) and was stopped",
+        limit.as_secs()
+    ))
 }
 
 pub async fn execute(store: Store, run: RunRow, signal: RunSignal, env: &ExecEnv) -> ExecOutcome {
@@ -168,9 +196,14 @@ async fn execute_inner(
     signal: &RunSignal,
     env: &ExecEnv,
 ) -> Result<ExecOutcome, StageError> {
-    let Some(dataset) = store.dataset(run.dataset_id).await? else {
+    let Some(mut dataset) = store.dataset(run.dataset_id).await? else {
         return Ok(ExecOutcome::Gone);
     };
+    // The stages connect with the full URL; it stays in this run's memory only.
+    dataset.source_url = env
+        .secrets
+        .reveal(&dataset.source_url, dataset.source_secret.as_deref())
+        .map_err(|e| StageError::Invalid(e.to_string()))?;
     let resume = run.cursor();
     let mut ctx = RunContext {
         store: store.clone(),
@@ -213,6 +246,8 @@ async fn execute_inner(
     }
     let mut cursor = resume;
     let mut progress = run.process_rate;
+    // Each attempt (claim) may train for `max_run`; paused time does not count.
+    let deadline = tokio::time::Instant::now() + env.max_run;
 
     for stage in stages::all() {
         let n = stage.number();
@@ -223,7 +258,10 @@ async fn execute_inner(
             continue;
         }
         ctx.emitting = !finished_before;
-        let total = stage.plan(&mut ctx).await?;
+        let total = tokio::select! {
+            planned = stage.plan(&mut ctx) => planned?,
+            _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
+        };
         let start = if n == resume.stage && n != 1 {
             resume.next.min(total)
         } else {
@@ -245,7 +283,10 @@ async fn execute_inner(
                     None => signal.reason.store(0, Ordering::SeqCst),
                 }
             }
-            stage.run_item(&mut ctx, index).await?;
+            tokio::select! {
+                done = stage.run_item(&mut ctx, index) => done?,
+                _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
+            }
             if finished_before {
                 continue;
             }

@@ -17,6 +17,8 @@ pub use super::world::Meta;
 
 pub struct TestApp {
     pub base: String,
+    /// The metadata store's URL (to look at what is stored).
+    pub database_url: String,
     pub sources_dir: PathBuf,
     pub db_file: Option<PathBuf>,
     pub dir: tempfile::TempDir,
@@ -30,6 +32,12 @@ pub struct Options {
     pub signup_open: bool,
     pub throttle_items_per_sec: f64,
     pub embeddings: Option<EmbeddingsConfig>,
+    pub max_active_runs_per_user: i64,
+    pub max_run_seconds: u64,
+    pub public_origin: Option<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub hash_concurrency: usize,
+    pub workers: usize,
 }
 
 impl Default for Options {
@@ -39,6 +47,12 @@ impl Default for Options {
             signup_open: true,
             throttle_items_per_sec: 0.0,
             embeddings: None,
+            max_active_runs_per_user: 3,
+            max_run_seconds: 21_600,
+            public_origin: None,
+            trusted_proxies: vec![],
+            hash_concurrency: 2,
+            workers: 2,
         }
     }
 }
@@ -67,16 +81,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         }
     };
     let config = Config {
-        database_url,
+        database_url: database_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
         key_file: dir.path().join("datatrain.key"),
         site_root: "target/site".into(),
         sources_dir: sources_dir.clone(),
-        workers: 2,
+        workers: options.workers,
+        hash_concurrency: options.hash_concurrency,
         throttle_items_per_sec: options.throttle_items_per_sec,
         signup_open: options.signup_open,
         secure_cookies: false,
         embeddings: options.embeddings,
+        max_active_runs_per_user: options.max_active_runs_per_user,
+        max_run_seconds: options.max_run_seconds,
+        public_origin: options.public_origin,
+        trusted_proxies: options.trusted_proxies,
+        ..Config::default()
     };
     let app = Application::build(config).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
@@ -84,6 +104,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
+        database_url,
         sources_dir,
         db_file,
         dir,
@@ -105,20 +126,20 @@ impl TestApp {
         }
     }
 
-    /// A client signed up and logged in as `username` (password `password123`).
+    /// A client signed up and logged in as `username` (password `train-Knowledge-42`).
     pub async fn user(&self, username: &str) -> Client {
         let c = self.client();
         let (s, b) = c
             .post(
                 "/api/auth/signup",
-                serde_json::json!({"username": username, "password": "password123"}),
+                serde_json::json!({"username": username, "password": "train-Knowledge-42"}),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         let (s, b) = c
             .post(
                 "/api/auth/login",
-                serde_json::json!({"username": username, "password": "password123"}),
+                serde_json::json!({"username": username, "password": "train-Knowledge-42"}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");

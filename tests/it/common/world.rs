@@ -10,7 +10,8 @@ use datatrain::domain::dto::{CreateDataset, NewDoc, Progress, StartTraining};
 use datatrain::domain::status::Status;
 use datatrain::server::auth::CurrentUser;
 use datatrain::server::embeddings::Embedder;
-use datatrain::server::services::Services;
+use datatrain::server::secrets::Secrets;
+use datatrain::server::services::{ServiceSettings, Services};
 use datatrain::server::store::Store;
 use datatrain::server::training::executor::{ExecEnv, ExecOutcome};
 use datatrain::server::training::{Runner, RunnerConfig};
@@ -59,6 +60,7 @@ impl World {
             }
         };
         let store = Store::connect(&url).await.expect("metadata store");
+        let secrets = Secrets::ephemeral();
         let runner = Runner::new(
             store.clone(),
             RunnerConfig {
@@ -68,6 +70,8 @@ impl World {
                     forbidden_paths: vec![],
                     throttle_items_per_sec: 0.0,
                     embedder: embedder.clone(),
+                    secrets: secrets.clone(),
+                    ..ExecEnv::default()
                 },
                 ..RunnerConfig::default()
             },
@@ -75,10 +79,10 @@ impl World {
         let services = Services::new(
             store.clone(),
             runner.clone(),
-            sources_dir.clone(),
-            vec![],
-            true,
-            embedder,
+            ServiceSettings {
+                embedder,
+                ..ServiceSettings::new(sources_dir.clone(), secrets)
+            },
         );
         let user = store
             .insert_user(&format!("user{}", rand_suffix()), "not-a-real-hash")
@@ -143,6 +147,51 @@ impl World {
                 .unwrap();
         }
         ds.id
+    }
+
+    /// Another account in the same store.
+    pub async fn other_user(&self) -> CurrentUser {
+        let user = self
+            .store
+            .insert_user(&format!("other{}", rand_suffix()), "not-a-real-hash")
+            .await
+            .unwrap();
+        CurrentUser {
+            id: user.id,
+            username: user.username,
+        }
+    }
+
+    /// A Chinook dataset (no documents) owned by `user`.
+    pub async fn chinook_dataset_of(&self, user: &CurrentUser, name: &str) -> i64 {
+        self.services
+            .create_dataset(
+                user,
+                &CreateDataset {
+                    name: name.into(),
+                    source_url: "sqlite://chinook.sqlite".into(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Queues a run of two tables for `user`'s dataset.
+    pub async fn start_of(&self, user: &CurrentUser, id: i64) -> i64 {
+        self.services
+            .start_training(
+                user,
+                id,
+                &StartTraining {
+                    table_names: Some(vec!["Album".into(), "Artist".into()]),
+                    max_items_per_sec: None,
+                },
+            )
+            .await
+            .expect("start")
+            .run_id
     }
 
     pub fn all_tables() -> Vec<String> {
