@@ -18,7 +18,7 @@ use crate::domain::status::Status;
 use crate::server::auth::{CurrentUser, LoginLimiter};
 use crate::server::embeddings::Embedder;
 use crate::server::sources::SourceUrl;
-use crate::server::sources::url::mask_password;
+use crate::server::sources::url::mask_source_url;
 use crate::server::store::{DatasetRow, Store};
 use crate::server::training::Runner;
 
@@ -113,7 +113,7 @@ pub(crate) fn dataset_view(row: &DatasetRow) -> DatasetView {
         id: row.id,
         name: row.name.clone(),
         description: row.description.clone(),
-        source_url: mask_password(&row.source_url),
+        source_url: mask_source_url(&row.source_url),
         table_names: serde_json::from_str(&row.table_names).unwrap_or_default(),
         status: status_of(row),
         process_rate: row.process_rate,
