@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::embeddings::{DEFAULT_MODEL, EmbeddingsConfig};
+use super::sources::SourcePolicy;
+use super::training::stages::EXAMPLES_TABLE_BUDGET;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +30,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `DATATRAIN_EMBEDDINGS_URL`, `_MODEL`, `_KEY`: optional dense retrieval (off when the URL is unset).
     pub embeddings: Option<EmbeddingsConfig>,
+    /// `DATATRAIN_SOURCE_ALLOW` / `DATATRAIN_SOURCE_DENY`: which network sources may be
+    /// opened. [`Config::from_lookup`] also refuses the metadata store's own PostgreSQL
+    /// database; `Application::build` adds that rule to any policy it is given.
+    pub source_policy: SourcePolicy,
+    /// `DATATRAIN_EXAMPLES_TABLE_SECONDS`: stage 4's time budget per table (default 30 s).
+    pub examples_table_budget: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +133,32 @@ impl Config {
                 })
             }
         };
+        let list =
+            |name: &'static str| -> Result<Vec<crate::server::sources::HostRule>, ConfigError> {
+                crate::server::sources::HostRule::parse_list(get(name).as_deref().unwrap_or(""))
+                    .map_err(|reason| ConfigError::Invalid { name, reason })
+            };
+        let source_policy = SourcePolicy::new(
+            list("DATATRAIN_SOURCE_ALLOW")?,
+            list("DATATRAIN_SOURCE_DENY")?,
+        )
+        .with_own_database(&database_url);
+        let examples_table_budget = match get("DATATRAIN_EXAMPLES_TABLE_SECONDS") {
+            None => EXAMPLES_TABLE_BUDGET,
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n > 0.0 && *n <= 86_400.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "DATATRAIN_EXAMPLES_TABLE_SECONDS",
+                    reason: format!("{v:?} is not a number of seconds > 0 (at most 86400)"),
+                })?,
+        };
         Ok(Config {
+            source_policy,
+            examples_table_budget,
             embeddings,
             sources_dir: PathBuf::from(
                 get("DATATRAIN_SOURCES_DIR").unwrap_or_else(|| DEFAULT_SOURCES_DIR.into()),
@@ -182,6 +216,39 @@ mod tests {
         assert!(c.signup_open);
         assert!(!c.secure_cookies);
         assert!(c.embeddings.is_none());
+        assert_eq!(c.source_policy, SourcePolicy::default());
+        assert_eq!(c.examples_table_budget, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn source_policy_and_examples_budget() {
+        let c = config(&[
+            ("DATATRAIN_SOURCE_ALLOW", "db.example.com, 10.0.0.0/8:5432"),
+            ("DATATRAIN_SOURCE_DENY", "*.internal, [::1]:3306"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "0.5"),
+        ])
+        .unwrap();
+        let shown = |r: &[crate::server::sources::HostRule]| {
+            r.iter().map(|r| r.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shown(c.source_policy.allow_list()),
+            ["db.example.com", "10.0.0.0/8:5432"]
+        );
+        assert_eq!(
+            shown(c.source_policy.deny_list()),
+            ["*.internal", "[::1/128]:3306"]
+        );
+        assert_eq!(c.examples_table_budget, Duration::from_millis(500));
+        for (name, value) in [
+            ("DATATRAIN_SOURCE_ALLOW", "db example.com"),
+            ("DATATRAIN_SOURCE_DENY", "10.0.0.0/40"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "0"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "soon"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::config::Config;
 use super::embeddings::Embedder;
 use super::rest;
 use super::services::Services;
+use super::sources::SourcePolicy;
 use super::state::AppState;
 use super::store::Store;
 use super::training::executor::ExecEnv;
@@ -68,6 +69,7 @@ impl Application {
             forbidden,
             config.signup_open,
             embedder,
+            source_policy(&config),
         );
         let listener =
             TcpListener::bind(config.addr)
@@ -167,6 +169,14 @@ impl Application {
     }
 }
 
+/// The configured policy, always with datatrain's own database refused.
+fn source_policy(config: &Config) -> SourcePolicy {
+    config
+        .source_policy
+        .clone()
+        .with_own_database(&config.database_url)
+}
+
 fn runner_config(config: &Config, embedder: Option<Embedder>) -> RunnerConfig {
     RunnerConfig {
         concurrency: config.workers,
@@ -175,6 +185,8 @@ fn runner_config(config: &Config, embedder: Option<Embedder>) -> RunnerConfig {
             forbidden_paths: config.database_file().into_iter().collect(),
             throttle_items_per_sec: config.throttle_items_per_sec,
             embedder,
+            source_policy: source_policy(config),
+            examples_table_budget: config.examples_table_budget,
         },
         ..RunnerConfig::default()
     }

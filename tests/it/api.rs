@@ -174,6 +174,8 @@ impl Home {
             signup_open,
             secure_cookies,
             embeddings: None,
+            source_policy: Default::default(),
+            examples_table_budget: std::time::Duration::from_secs(30),
         };
         let app = Application::build(config).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());

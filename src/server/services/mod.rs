@@ -17,8 +17,8 @@ use crate::domain::error::AppError;
 use crate::domain::status::Status;
 use crate::server::auth::{CurrentUser, LoginLimiter};
 use crate::server::embeddings::Embedder;
-use crate::server::sources::SourceUrl;
 use crate::server::sources::url::mask_source_url;
+use crate::server::sources::{SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetRow, Store};
 use crate::server::training::Runner;
 
@@ -41,6 +41,8 @@ struct Inner {
     /// Dense retrieval (None = full-text only).
     embedder: Option<Embedder>,
     search_cache: SearchCache,
+    /// Which network sources may be opened (checked on every connect).
+    source_policy: SourcePolicy,
 }
 
 impl Services {
@@ -51,6 +53,7 @@ impl Services {
         forbidden: Vec<PathBuf>,
         signup_open: bool,
         embedder: Option<Embedder>,
+        source_policy: SourcePolicy,
     ) -> Self {
         Services {
             inner: Arc::new(Inner {
@@ -62,6 +65,7 @@ impl Services {
                 limiter: LoginLimiter::default(),
                 embedder,
                 search_cache: SearchCache::default(),
+                source_policy,
             }),
         }
     }
@@ -83,23 +87,28 @@ impl Services {
             .ok_or_else(AppError::not_found)
     }
 
-    /// Checks a source URL a user gives (422 when refused).
+    /// The policy sources are checked against.
+    pub fn source_policy(&self) -> &SourcePolicy {
+        &self.inner.source_policy
+    }
+
+    /// Checks the form of a source URL (422 when refused).
     fn parse_source(&self, url: &str) -> Result<SourceUrl, AppError> {
-        let parsed = SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
-            .map_err(|e| AppError::Unprocessable(e.message().to_string()))?;
-        // Shown URLs only mask the password of the user info: one given as a query
-        // parameter (which the drivers accept) would be shown in clear.
-        if let Some(u) = parsed.network_url()
-            && u.query_pairs().any(|(k, _)| {
-                let k = k.to_ascii_lowercase();
-                k.contains("password") || k == "pwd"
-            })
-        {
-            return Err(AppError::Unprocessable(
-                "source_url must give the password as user:password@host, not as a query parameter"
-                    .into(),
-            ));
-        }
+        SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
+            .map_err(|e| AppError::Unprocessable(e.message().to_string()))
+    }
+
+    /// Checks a source URL a user gives: its form, then the source policy
+    /// (connection parameters, unix sockets, allow/deny lists, datatrain's own
+    /// database); 422 when refused. A password given as a query parameter (which
+    /// the drivers accept, and shown URLs would not mask) is refused too.
+    async fn check_source(&self, url: &str) -> Result<SourceUrl, AppError> {
+        let parsed = self.parse_source(url)?;
+        self.inner
+            .source_policy
+            .check_given(&parsed)
+            .await
+            .map_err(|e| AppError::Unprocessable(e.to_string()))?;
         Ok(parsed)
     }
 }

@@ -15,6 +15,7 @@ use super::stage::{RunContext, StageError};
 use super::stages;
 use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
 use crate::server::embeddings::{EmbedError, Embedder};
+use crate::server::sources::SourcePolicy;
 use crate::server::store::{FlushOutcome, NewItem, RunRow, Store};
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -78,7 +79,7 @@ pub enum ExecOutcome {
 }
 
 /// Where the engine finds sources and what it must never open.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ExecEnv {
     pub sources_dir: std::path::PathBuf,
     pub forbidden_paths: Vec<std::path::PathBuf>,
@@ -86,6 +87,23 @@ pub struct ExecEnv {
     pub throttle_items_per_sec: f64,
     /// Dense retrieval: every stored item is embedded (None = off).
     pub embedder: Option<Embedder>,
+    /// Which network sources may be opened (checked when stage 1 connects).
+    pub source_policy: SourcePolicy,
+    /// Stage 4's time budget per table (`DATATRAIN_EXAMPLES_TABLE_SECONDS`).
+    pub examples_table_budget: Duration,
+}
+
+impl Default for ExecEnv {
+    fn default() -> Self {
+        ExecEnv {
+            sources_dir: Default::default(),
+            forbidden_paths: Vec::new(),
+            throttle_items_per_sec: 0.0,
+            embedder: None,
+            source_policy: SourcePolicy::default(),
+            examples_table_budget: stages::EXAMPLES_TABLE_BUDGET,
+        }
+    }
 }
 
 pub async fn execute(store: Store, run: RunRow, signal: RunSignal, env: &ExecEnv) -> ExecOutcome {
@@ -129,7 +147,8 @@ impl Checkpointer<'_> {
         if let Some(embedder) = self.embedder {
             embed_buffer(embedder, &mut ctx.buffer).await?;
         }
-        let logs: Vec<(&str, String)> = self.logs.drain(..).collect();
+        // The executor's lines, then those the stages wrote.
+        let logs: Vec<(&str, String)> = self.logs.drain(..).chain(ctx.logs.drain(..)).collect();
         self.writes += 1;
         let outcome = self
             .store
@@ -178,11 +197,14 @@ async fn execute_inner(
         dataset,
         sources_dir: env.sources_dir.clone(),
         forbidden_paths: env.forbidden_paths.clone(),
+        source_policy: env.source_policy.clone(),
+        examples_table_budget: env.examples_table_budget,
         source: None,
         table_names: run.table_list(),
         schemas: Vec::new(),
         doc_chunks: Vec::new(),
         buffer: Vec::new(),
+        logs: Vec::new(),
         emitting: true,
     };
     let rate_limit = run

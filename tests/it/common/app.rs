@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use datatrain::server::config::Config;
 use datatrain::server::embeddings::EmbeddingsConfig;
+use datatrain::server::sources::SourcePolicy;
 use datatrain::server::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -30,6 +31,10 @@ pub struct Options {
     pub signup_open: bool,
     pub throttle_items_per_sec: f64,
     pub embeddings: Option<EmbeddingsConfig>,
+    /// Allow/deny lists (the app adds the rule refusing its own database).
+    pub source_policy: SourcePolicy,
+    /// Stage 4's time budget per table.
+    pub examples_table_budget: std::time::Duration,
 }
 
 impl Default for Options {
@@ -39,6 +44,8 @@ impl Default for Options {
             signup_open: true,
             throttle_items_per_sec: 0.0,
             embeddings: None,
+            source_policy: SourcePolicy::default(),
+            examples_table_budget: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -77,6 +84,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         signup_open: options.signup_open,
         secure_cookies: false,
         embeddings: options.embeddings,
+        source_policy: options.source_policy,
+        examples_table_budget: options.examples_table_budget,
     };
     let app = Application::build(config).await.expect("the app builds");
     let base = format!("http://{}", app.local_addr());
@@ -94,6 +103,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// The name of the app's own PostgreSQL store database (`Meta::Postgres` only).
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_db.as_deref()
+    }
+
     /// A client with its own cookie jar (one browser).
     pub fn client(&self) -> Client {
         Client {

@@ -68,6 +68,7 @@ impl World {
                     forbidden_paths: vec![],
                     throttle_items_per_sec: 0.0,
                     embedder: embedder.clone(),
+                    ..ExecEnv::default()
                 },
                 ..RunnerConfig::default()
             },
@@ -79,6 +80,7 @@ impl World {
             vec![],
             true,
             embedder,
+            Default::default(),
         );
         let user = store
             .insert_user(&format!("user{}", rand_suffix()), "not-a-real-hash")
