@@ -282,7 +282,7 @@ impl SourcePolicy {
         self.check_url(url)?;
         let (name, port) = host_port(url);
         let addrs = lookup(&name, port).await.ok_or_else(|| {
-            SourceError::Connect(format!("cannot resolve the host {name} ({name}:{port})"))
+            SourceError::Connect(format!("cannot resolve the host ({name}:{port})"))
         })?;
         self.check_resolved(url, &name, port, &addrs).await?;
         Ok(Some(Resolved {

@@ -281,10 +281,10 @@ pub fn mask_source_url(raw: &str) -> String {
         return match split_network(kind, scheme, rest) {
             Ok(n) => n.masked(),
             // Not a valid URL: show no user info at all.
-            Err(_) => {
-                let (_, after) = split_userinfo(rest);
-                format!("{scheme}://***@{after}")
-            }
+            Err(_) => match split_userinfo(rest) {
+                (Some(_), after) => format!("{scheme}://***@{after}"),
+                (None, after) => format!("{scheme}://{after}"),
+            },
         };
     }
     mask_password(raw)
