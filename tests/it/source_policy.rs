@@ -13,8 +13,12 @@ use crate::common::app::{Client, Meta, Options, TestApp, spawn_app_with};
 use crate::common::sources::{
     Server, TempDb, chinook_mysql, chinook_postgres, mysql_admin_url, pg_admin_url,
 };
+use crate::common::world::World;
+use datatrain::domain::dto::CreateDataset;
+use datatrain::domain::status::Status;
 use datatrain::server::sources::{Dialect, HostRule, Source, SourcePolicy, SourceUrl};
 use datatrain::server::training::examples::candidates;
+use datatrain::server::training::executor::ExecOutcome;
 
 fn policy(allow: &str, deny: &str) -> SourcePolicy {
     SourcePolicy::new(
@@ -157,6 +161,46 @@ async fn deny_wins_and_the_allow_list_is_enforced() {
     assert_refused(&got, "DATATRAIN_SOURCE_ALLOW", "other port");
     app.stop().await;
     pg.cleanup().await;
+    my.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_source_refused_at_training_time_fails_the_run() {
+    let my = chinook_mysql().await;
+    // The URL was stored before the policy denied its host: the run's connect checks it again.
+    let w = World::with_runner_policy(Meta::Sqlite, policy("", "127.0.0.1:3306")).await;
+    let ds = w
+        .services
+        .create_dataset(
+            &w.user,
+            &CreateDataset {
+                name: "maria".into(),
+                source_url: my.url.clone(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.start(ds.id, vec!["Album".into()], None).await;
+    match w.work().await {
+        ExecOutcome::Failed(msg) => {
+            assert!(
+                msg.contains("not allowed") && msg.contains("DATATRAIN_SOURCE_DENY"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+    let p = w.progress(ds.id).await;
+    assert_eq!(p.status, Status::Failed);
+    assert!(
+        p.error_msg
+            .as_deref()
+            .unwrap_or("")
+            .contains("127.0.0.1:3306"),
+        "{p:?}"
+    );
+    w.cleanup().await;
     my.cleanup().await;
 }
 
