@@ -36,3 +36,40 @@ test("health answers as documented", async ({ request }) => {
   const body = await res.json();
   expect(body).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+$/), database: "ok" });
 });
+
+test("pages hydrate under the Content-Security-Policy, which nothing violates", async ({ page }, info) => {
+  const violations: string[] = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|frame|compile)/i.test(msg.text())) {
+      violations.push(msg.text());
+    }
+  });
+  const res = await page.goto("/status");
+  const csp = res?.headers()["content-security-policy"] ?? "";
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=_-]+'/);
+  expect(res?.headers()["x-frame-options"]).toBe("DENY");
+  if (info.project.name !== "no-js") {
+    await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+    await page.getByTestId("check-server").click();
+    await expect(page.getByTestId("server-answer")).toContainText("is up");
+  }
+  await page.goto("/login");
+  await expect(page.getByLabel("Username")).toBeVisible();
+  expect(violations).toEqual([]);
+});
+
+test("a page of another origin cannot frame datatrain", async ({ page, baseURL }) => {
+  // The CSP's frame-ancestors 'none' (and X-Frame-Options) keep the frame empty.
+  await page.route("http://framing.test/", (route) =>
+    route.fulfill({ contentType: "text/html", body: `<iframe id="f" src="${baseURL}/login"></iframe>` }),
+  );
+  // The main page's load event waits for its frame to load or fail.
+  await page.goto("http://framing.test/", { waitUntil: "load" });
+  const frames = page.frames().filter((f) => f !== page.mainFrame());
+  expect(frames.length).toBe(1);
+  expect(await frames[0].locator("input").count()).toBe(0);
+  // A control: the same page is served fine at the top level.
+  await page.goto("/login");
+  await expect(page.getByLabel("Username")).toBeVisible();
+});

@@ -2,11 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::auth::parse_trusted_proxies;
 use super::embeddings::{DEFAULT_MODEL, EmbeddingsConfig};
 pub use super::secrets::SecretKey;
 use super::secrets::decode_key;
+use super::sources::SourcePolicy;
+use super::training::stages::EXAMPLES_TABLE_BUDGET;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +45,12 @@ pub struct Config {
     pub max_active_runs_per_user: i64,
     /// `DATATRAIN_MAX_RUN_SECONDS`: a run that trains longer fails (default 21600, 6 hours).
     pub max_run_seconds: u64,
+    /// `DATATRAIN_SOURCE_ALLOW` / `DATATRAIN_SOURCE_DENY`: which network sources may be
+    /// opened. [`Config::from_lookup`] also refuses the metadata store's own PostgreSQL
+    /// database; `Application::build` adds that rule to any policy it is given.
+    pub source_policy: SourcePolicy,
+    /// `DATATRAIN_EXAMPLES_TABLE_SECONDS`: stage 4's time budget per table (default 30 s).
+    pub examples_table_budget: Duration,
 }
 
 impl Default for Config {
@@ -208,6 +217,29 @@ impl Config {
         let max_active_runs_per_user =
             number(&get, "DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", 3i64, 1..=10_000)?;
         let max_run_seconds = number(&get, "DATATRAIN_MAX_RUN_SECONDS", 21_600u64, 1..=31_536_000)?;
+        let list =
+            |name: &'static str| -> Result<Vec<crate::server::sources::HostRule>, ConfigError> {
+                crate::server::sources::HostRule::parse_list(get(name).as_deref().unwrap_or(""))
+                    .map_err(|reason| ConfigError::Invalid { name, reason })
+            };
+        let source_policy = SourcePolicy::new(
+            list("DATATRAIN_SOURCE_ALLOW")?,
+            list("DATATRAIN_SOURCE_DENY")?,
+        )
+        .with_own_database(&database_url);
+        let examples_table_budget = match get("DATATRAIN_EXAMPLES_TABLE_SECONDS") {
+            None => EXAMPLES_TABLE_BUDGET,
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n > 0.0 && *n <= 86_400.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "DATATRAIN_EXAMPLES_TABLE_SECONDS",
+                    reason: format!("{v:?} is not a number of seconds > 0 (at most 86400)"),
+                })?,
+        };
         Ok(Config {
             key,
             public_origin,
@@ -215,6 +247,8 @@ impl Config {
             trusted_proxies,
             max_active_runs_per_user,
             max_run_seconds,
+            source_policy,
+            examples_table_budget,
             embeddings,
             sources_dir: PathBuf::from(
                 get("DATATRAIN_SOURCES_DIR").unwrap_or_else(|| DEFAULT_SOURCES_DIR.into()),
@@ -277,6 +311,8 @@ mod tests {
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.max_active_runs_per_user, 3);
         assert_eq!(c.max_run_seconds, 21_600);
+        assert_eq!(c.source_policy, SourcePolicy::default());
+        assert_eq!(c.examples_table_budget, Duration::from_secs(30));
     }
 
     #[test]
@@ -305,6 +341,37 @@ mod tests {
             ("DATATRAIN_TRUSTED_PROXIES", "proxy.example.com"),
             ("DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", "-1"),
             ("DATATRAIN_MAX_RUN_SECONDS", "x"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn source_policy_and_examples_budget() {
+        let c = config(&[
+            ("DATATRAIN_SOURCE_ALLOW", "db.example.com, 10.0.0.0/8:5432"),
+            ("DATATRAIN_SOURCE_DENY", "*.internal, [::1]:3306"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "0.5"),
+        ])
+        .unwrap();
+        let shown = |r: &[crate::server::sources::HostRule]| {
+            r.iter().map(|r| r.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shown(c.source_policy.allow_list()),
+            ["db.example.com", "10.0.0.0/8:5432"]
+        );
+        assert_eq!(
+            shown(c.source_policy.deny_list()),
+            ["*.internal", "[::1/128]:3306"]
+        );
+        assert_eq!(c.examples_table_budget, Duration::from_millis(500));
+        for (name, value) in [
+            ("DATATRAIN_SOURCE_ALLOW", "db example.com"),
+            ("DATATRAIN_SOURCE_DENY", "10.0.0.0/40"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "0"),
+            ("DATATRAIN_EXAMPLES_TABLE_SECONDS", "soon"),
         ] {
             let e = config(&[(name, value)]).unwrap_err().to_string();
             assert!(e.contains(name), "{e}");

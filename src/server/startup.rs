@@ -22,7 +22,8 @@ use super::http;
 use super::rest;
 use super::secrets::Secrets;
 use super::services::{ServiceSettings, Services};
-use super::sources::url::mask_password;
+use super::sources::SourcePolicy;
+use super::sources::url::mask_source_url;
 use super::state::AppState;
 use super::store::Store;
 use super::store::StoredSource;
@@ -97,6 +98,7 @@ impl Application {
                 trusted_proxies: config.trusted_proxies.clone(),
                 max_active_runs_per_user: config.max_active_runs_per_user,
                 secrets,
+                source_policy: source_policy(&config),
             },
         );
         let listener =
@@ -222,6 +224,14 @@ impl Application {
     }
 }
 
+/// The configured policy, always with datatrain's own database refused.
+fn source_policy(config: &Config) -> SourcePolicy {
+    config
+        .source_policy
+        .clone()
+        .with_own_database(&config.database_url)
+}
+
 fn runner_config(config: &Config, embedder: Option<Embedder>, secrets: Secrets) -> RunnerConfig {
     RunnerConfig {
         concurrency: config.workers,
@@ -232,6 +242,8 @@ fn runner_config(config: &Config, embedder: Option<Embedder>, secrets: Secrets) 
             throttle_items_per_sec: config.throttle_items_per_sec,
             embedder,
             secrets,
+            source_policy: source_policy(config),
+            examples_table_budget: config.examples_table_budget,
         },
         ..RunnerConfig::default()
     }
@@ -245,7 +257,7 @@ const KEY_FINGERPRINT: &str = "key_fingerprint";
 async fn encrypt_plain_sources(store: &Store, secrets: &Secrets) -> Result<(), StartupError> {
     let mut encrypted = 0;
     for (id, url) in store.datasets_with_plain_sources().await? {
-        let shown = mask_password(&url);
+        let shown = mask_source_url(&url);
         if shown == url {
             continue;
         }

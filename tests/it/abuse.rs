@@ -642,3 +642,124 @@ async fn runs_longer_than_the_limit_fail() {
     );
     app.stop().await;
 }
+
+fn config_in(dir: &std::path::Path, key: Option<&[u8]>) -> datatrain::server::config::Config {
+    use base64::Engine;
+    let sources = dir.join("sources");
+    std::fs::create_dir_all(&sources).unwrap();
+    datatrain::server::config::Config {
+        database_url: format!("sqlite://{}", dir.join("datatrain.db").display()),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        key_file: dir.join("datatrain.key"),
+        sources_dir: sources,
+        key: key.map(|k| {
+            datatrain::server::config::SecretKey(
+                datatrain::server::secrets::decode_key(
+                    &base64::engine::general_purpose::STANDARD.encode(k),
+                )
+                .unwrap(),
+            )
+        }),
+        ..datatrain::server::config::Config::default()
+    }
+}
+
+#[tokio::test]
+async fn another_key_refuses_to_start_and_plain_passwords_get_encrypted() {
+    use datatrain::server::startup::Application;
+    let dir = tempfile::tempdir().unwrap();
+    // A store written before encryption at rest: a password in clear.
+    let store = datatrain::server::store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("datatrain.db").display()
+    ))
+    .await
+    .unwrap();
+    let user = store.insert_user("olga", "not-a-real-hash").await.unwrap();
+    sqlx::query(
+        "INSERT INTO datasets (owner_id, name, source_url, created_at, updated_at) \
+         VALUES ($1, 'old', 'postgres://u:old pass@127.0.0.1:5432/db', 0, 0)",
+    )
+    .bind(user.id)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+
+    let app = Application::build(config_in(dir.path(), Some(&[3u8; 64])))
+        .await
+        .expect("first start");
+    drop(app);
+    let store = datatrain::server::store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("datatrain.db").display()
+    ))
+    .await
+    .unwrap();
+    let (url, secret): (String, Option<String>) =
+        sqlx::query_as("SELECT source_url, source_secret FROM datasets")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    store.close().await;
+    assert_eq!(url, "postgres://u:***@127.0.0.1:5432/db");
+    let secret = secret.expect("encrypted");
+    assert!(!secret.contains("old pass"));
+    let secrets = datatrain::server::secrets::Secrets::from_master_key(&[3u8; 64]);
+    assert_eq!(
+        secrets.decrypt(&secret).unwrap(),
+        "postgres://u:old pass@127.0.0.1:5432/db"
+    );
+
+    // The same key starts again; another one is refused, naming the variable.
+    drop(
+        Application::build(config_in(dir.path(), Some(&[3u8; 64])))
+            .await
+            .expect("same key"),
+    );
+    let err = match Application::build(config_in(dir.path(), Some(&[4u8; 64]))).await {
+        Ok(_) => panic!("another key must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("DATATRAIN_KEY"), "{err}");
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_by_the_periodic_job() {
+    use datatrain::server::startup::Application;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), None);
+    let url = config.database_url.clone();
+    let store = datatrain::server::store::Store::connect(&url)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    for (id, expiry) in [("expired", now - 10), ("live", now + 3600)] {
+        sqlx::query("INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(b"{}".to_vec())
+            .bind(expiry)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let app = Application::build(config).await.unwrap();
+    let stop = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    // The job runs at start, then every minute: wait (bounded) for it.
+    let mut left: Vec<String> = vec![];
+    for _ in 0..200 {
+        left = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        if left == ["live"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(left, ["live"]);
+    stop.cancel();
+    let _ = server.await;
+    store.close().await;
+}

@@ -4,6 +4,7 @@
 //! - `api`: the REST API over HTTP against the real app on a free port;
 //! - `engine`: the training engine on SQLite and PostgreSQL metadata stores;
 //! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
+//! - `source_policy`: the source policy over HTTP, runs that lose their source, stage 4's budget;
 //! - `dense`: dense retrieval through an embeddings endpoint;
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
@@ -18,4 +19,5 @@ mod api;
 mod crash;
 mod dense;
 mod engine;
+mod source_policy;
 mod sources;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::sources::{TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy};
 use datatrain::server::sources::{
-    Dialect, QueryLimits, Source, SourceError, SourceUrl, TableSchema, render_ddl,
+    Dialect, QueryLimits, Source, SourceError, SourcePolicy, SourceUrl, TableSchema, render_ddl,
 };
 
 /// Chinook tables and their column counts (PascalCase; PostgreSQL uses snake_case).
@@ -58,14 +58,17 @@ fn limits() -> QueryLimits {
 
 async fn open_sqlite(dir: &Path) -> Source {
     chinook_sqlite_copy(dir);
-    Source::open(&parse("sqlite://chinook.sqlite", dir))
-        .await
-        .expect("open SQLite")
+    Source::open(
+        &parse("sqlite://chinook.sqlite", dir),
+        &SourcePolicy::default(),
+    )
+    .await
+    .expect("open SQLite")
 }
 
 async fn open_network(db: &TempDb) -> Source {
     let dir = tempfile::tempdir().unwrap();
-    Source::open(&parse(&db.url, dir.path()))
+    Source::open(&parse(&db.url, dir.path()), &SourcePolicy::default())
         .await
         .expect("open the source")
 }
@@ -405,7 +408,12 @@ async fn sqlite_open_errors() {
         b"this is not a database, just some text that is long enough",
     )
     .unwrap();
-    match Source::open(&parse("sqlite://junk.db", dir.path())).await {
+    match Source::open(
+        &parse("sqlite://junk.db", dir.path()),
+        &SourcePolicy::default(),
+    )
+    .await
+    {
         Err(SourceError::Connect(msg)) => {
             eprintln!("{msg}");
             assert!(msg.contains("junk.db"), "{msg}");
@@ -552,7 +560,7 @@ async fn unreachable_hosts_are_connect_errors() {
         "mysql://root:pw-xyz@127.0.0.1:1/chinook",
     ] {
         let started = Instant::now();
-        match Source::open(&parse(url, dir.path())).await {
+        match Source::open(&parse(url, dir.path()), &SourcePolicy::default()).await {
             Err(SourceError::Connect(msg)) => {
                 eprintln!("{msg}");
                 assert!(!msg.contains("pw-xyz"), "{msg}");
@@ -572,7 +580,7 @@ async fn unreachable_hosts_are_connect_errors() {
         crate::common::sources::pg_admin_url()
     );
     assert!(matches!(
-        Source::open(&parse(&url, dir.path())).await,
+        Source::open(&parse(&url, dir.path()), &SourcePolicy::default()).await,
         Err(SourceError::Connect(_))
     ));
 }
@@ -593,7 +601,7 @@ async fn mysql_wrong_password_is_auth_error() {
         &format!("mysql://dt_pw_test:{wrong}@{host}/{}", db.name),
         dir.path(),
     );
-    match Source::open(&url).await {
+    match Source::open(&url, &SourcePolicy::default()).await {
         Err(e @ SourceError::Auth(_)) => {
             eprintln!("{e}");
             let msg = e.to_string();

@@ -4,7 +4,7 @@ use crate::domain::dto::{
 };
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
-use crate::server::sources::{Source, SourceError, SourceUrl};
+use crate::server::sources::{Source, SourceError, SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetPatch, StoreError};
 
 const NAME_MAX: usize = 100;
@@ -76,9 +76,10 @@ fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
     Ok((title.to_string(), content.to_string()))
 }
 
-/// Opens the source, lists its tables and closes it; errors are 502.
-async fn live_tables(url: &SourceUrl) -> Result<Vec<TableView>, AppError> {
-    let source = Source::open(url).await.map_err(unreachable)?;
+/// Opens the source (after the policy's checks), lists its tables and closes
+/// it; errors are 502, a refusal by the policy 422.
+async fn live_tables(url: &SourceUrl, policy: &SourcePolicy) -> Result<Vec<TableView>, AppError> {
+    let source = Source::open(url, policy).await.map_err(unreachable)?;
     let tables = source.list_tables().await.map_err(unreachable);
     source.close().await;
     Ok(tables?
@@ -99,9 +100,13 @@ fn name_taken(e: StoreError) -> AppError {
     }
 }
 
-/// Errors reaching a source, for listing its tables: 502 with a message that never holds a password.
+/// Errors reaching a source, for listing its tables: 502 with a message that
+/// never holds a password; 422 when the source policy refuses the source.
 fn unreachable(e: SourceError) -> AppError {
-    AppError::BadGateway(e.to_string())
+    match e {
+        SourceError::Refused(_) => AppError::Unprocessable(e.to_string()),
+        e => AppError::BadGateway(e.to_string()),
+    }
 }
 
 impl Services {
@@ -124,7 +129,7 @@ impl Services {
     ) -> Result<DatasetView, AppError> {
         let name = parse_name(&req.name)?;
         let description = parse_description(req.description.as_deref().unwrap_or(""))?;
-        let url = self.parse_source(&req.source_url)?;
+        let url = self.check_source(&req.source_url).await?;
         let source = self.stored_source(&url);
         let doc = doc.map(parse_doc).transpose()?;
         let tables_json = serde_json::to_string(tables).unwrap_or_else(|_| "[]".into());
@@ -151,8 +156,8 @@ impl Services {
         _user: &CurrentUser,
         source_url: &str,
     ) -> Result<Vec<TableView>, AppError> {
-        let url = self.parse_source(source_url)?;
-        live_tables(&url).await
+        let url = self.check_source(source_url).await?;
+        live_tables(&url, self.source_policy()).await
     }
 
     pub async fn list_datasets(&self, user: &CurrentUser) -> Result<Vec<DatasetView>, AppError> {
@@ -177,6 +182,10 @@ impl Services {
         req: &PatchDataset,
     ) -> Result<DatasetView, AppError> {
         let row = self.owned(user, id).await?;
+        let source_url = match req.source_url.as_deref() {
+            Some(u) => Some(self.stored_source(&self.check_source(u).await?)),
+            None => None,
+        };
         let patch = DatasetPatch {
             name: req.name.as_deref().map(parse_name).transpose()?,
             description: req
@@ -184,11 +193,7 @@ impl Services {
                 .as_deref()
                 .map(parse_description)
                 .transpose()?,
-            source_url: req
-                .source_url
-                .as_deref()
-                .map(|u| self.parse_source(u).map(|u| self.stored_source(&u)))
-                .transpose()?,
+            source_url,
         };
         if patch.source_url.is_some() && status_of(&row).has_open_run() {
             return Err(AppError::Conflict(
@@ -234,7 +239,7 @@ impl Services {
         let url = self
             .parse_source(&self.connect_url(&row)?)
             .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
-        live_tables(&url).await
+        live_tables(&url, self.source_policy()).await
     }
 
     pub async fn list_docs(&self, user: &CurrentUser, id: i64) -> Result<Vec<DocView>, AppError> {

@@ -18,8 +18,8 @@ use crate::domain::status::Status;
 use crate::server::auth::{CurrentUser, Passwords};
 use crate::server::embeddings::Embedder;
 use crate::server::secrets::Secrets;
-use crate::server::sources::SourceUrl;
-use crate::server::sources::url::mask_password;
+use crate::server::sources::url::mask_source_url;
+use crate::server::sources::{SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
@@ -43,6 +43,8 @@ pub struct ServiceSettings {
     pub max_active_runs_per_user: i64,
     /// Encrypts source passwords at rest.
     pub secrets: Secrets,
+    /// Which network sources may be opened.
+    pub source_policy: SourcePolicy,
 }
 
 impl ServiceSettings {
@@ -57,6 +59,7 @@ impl ServiceSettings {
             trusted_proxies: vec![],
             max_active_runs_per_user: 3,
             secrets,
+            source_policy: SourcePolicy::default(),
         }
     }
 }
@@ -80,6 +83,8 @@ struct Inner {
     trusted_proxies: Vec<ipnet::IpNet>,
     max_active_runs_per_user: i64,
     secrets: Secrets,
+    /// Which network sources may be opened (checked on every connect).
+    source_policy: SourcePolicy,
 }
 
 impl Services {
@@ -97,6 +102,7 @@ impl Services {
                 trusted_proxies: settings.trusted_proxies,
                 max_active_runs_per_user: settings.max_active_runs_per_user,
                 secrets: settings.secrets,
+                source_policy: settings.source_policy,
             }),
         }
     }
@@ -119,23 +125,28 @@ impl Services {
             .ok_or_else(AppError::not_found)
     }
 
-    /// Checks a source URL a user gives (422 when refused).
+    /// The policy sources are checked against.
+    pub fn source_policy(&self) -> &SourcePolicy {
+        &self.inner.source_policy
+    }
+
+    /// Checks the form of a source URL (422 when refused).
     fn parse_source(&self, url: &str) -> Result<SourceUrl, AppError> {
-        let parsed = SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
-            .map_err(|e| AppError::Unprocessable(e.message().to_string()))?;
-        // Shown URLs only mask the password of the user info: one given as a query
-        // parameter (which the drivers accept) would be shown in clear.
-        if let Some(u) = parsed.network_url()
-            && u.query_pairs().any(|(k, _)| {
-                let k = k.to_ascii_lowercase();
-                k.contains("password") || k == "pwd"
-            })
-        {
-            return Err(AppError::Unprocessable(
-                "source_url must give the password as user:password@host, not as a query parameter"
-                    .into(),
-            ));
-        }
+        SourceUrl::parse(url, &self.inner.sources_dir, &self.inner.forbidden)
+            .map_err(|e| AppError::Unprocessable(e.message().to_string()))
+    }
+
+    /// Checks a source URL a user gives: its form, then the source policy
+    /// (connection parameters, unix sockets, allow/deny lists, datatrain's own
+    /// database); 422 when refused. A password given as a query parameter (which
+    /// the drivers accept, and shown URLs would not mask) is refused too.
+    async fn check_source(&self, url: &str) -> Result<SourceUrl, AppError> {
+        let parsed = self.parse_source(url)?;
+        self.inner
+            .source_policy
+            .check_given(&parsed)
+            .await
+            .map_err(|e| AppError::Unprocessable(e.to_string()))?;
         Ok(parsed)
     }
 }
@@ -179,7 +190,7 @@ pub(crate) fn dataset_view(row: &DatasetRow) -> DatasetView {
         id: row.id,
         name: row.name.clone(),
         description: row.description.clone(),
-        source_url: mask_password(&row.source_url),
+        source_url: mask_source_url(&row.source_url),
         table_names: serde_json::from_str(&row.table_names).unwrap_or_default(),
         status: status_of(row),
         process_rate: row.process_rate,

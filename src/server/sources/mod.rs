@@ -4,6 +4,7 @@
 //! Identifiers are always quoted by [`Dialect::quote`]; user text is never
 //! spliced into SQL (catalog queries bind the table name as a parameter).
 
+pub mod policy;
 pub mod url;
 
 mod ddl;
@@ -12,7 +13,8 @@ mod postgres;
 mod sqlite;
 
 pub use ddl::render_ddl;
-pub use url::{SourceKind, SourceUrl, SourceUrlError};
+pub use policy::{HostRule, Resolved, SourcePolicy};
+pub use url::{SourceKind, SourceUrl, SourceUrlError, mask_source_url, url_has_password};
 
 use std::time::Duration;
 
@@ -82,6 +84,24 @@ pub enum SourceError {
     Query(String),
     #[error("the query took longer than {0:?}")]
     Timeout(Duration),
+    /// The source went away while in use: unreachable, connection dropped,
+    /// reset or closed, credentials refused, database dropped, server shutting
+    /// down, no connection within the pool's timeout. Never a problem of one
+    /// query's own SQL: a run that meets it fails.
+    #[error("lost the connection to the source database: {0}")]
+    Lost(String),
+    /// The source policy (`DATATRAIN_SOURCE_ALLOW` / `_DENY`, datatrain's own
+    /// database, unix sockets, connection parameters) refuses this source.
+    #[error("this source is not allowed: {0}")]
+    Refused(String),
+}
+
+impl SourceError {
+    /// Whether the error is about one query's own SQL (syntax, unknown column,
+    /// types, its timeout): the only errors a stage may skip past.
+    pub fn is_query_error(&self) -> bool {
+        matches!(self, SourceError::Query(_) | SourceError::Timeout(_))
+    }
 }
 
 /// Limits for running generated queries against a source.
@@ -118,11 +138,21 @@ impl Source {
     /// Connects to the source (a pool of at most two connections), read-only:
     /// SQLite files are opened read-only, PostgreSQL and MySQL sessions are made
     /// read-only after connecting.
-    pub async fn open(url: &SourceUrl) -> Result<Source, SourceError> {
+    ///
+    /// Network sources are first checked against `policy` after DNS resolution
+    /// ([`SourcePolicy::resolve`]; a refusal is [`SourceError::Refused`]) and
+    /// the driver connects to the checked address.
+    pub async fn open(url: &SourceUrl, policy: &SourcePolicy) -> Result<Source, SourceError> {
         match url.kind() {
             SourceKind::Sqlite => sqlite::open(url).await,
-            SourceKind::Postgres => postgres::open(url).await,
-            SourceKind::Mysql => mysql::open(url).await,
+            SourceKind::Postgres => {
+                let resolved = policy.resolve(url).await?;
+                postgres::open(url, resolved).await
+            }
+            SourceKind::Mysql => {
+                let resolved = policy.resolve(url).await?;
+                mysql::open(url, resolved).await
+            }
         }
     }
 
@@ -309,9 +339,70 @@ fn error_message(e: &sqlx::Error) -> String {
     url::mask_password(&msg)
 }
 
-/// Maps an error from running a query: timeouts (server-side statement
-/// timeouts, SQLite interrupts) become [`SourceError::Timeout`].
+/// Whether a driver error means the source itself is gone (see [`SourceError::Lost`]).
+fn is_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                // 1040 too many connections, 1044/1045 access denied, 1046 no database
+                // selected (it was dropped), 1049 unknown database, 1053 server shutdown,
+                // 1077-1080 shutdown in progress, 1152/1184 aborted connection, 1203/1226
+                // too many connections for the user, 1927 connection killed, 2002/2003
+                // cannot connect, 2006 gone away, 2013 lost during query, 4031 idle
+                // timeout disconnect.
+                return matches!(
+                    my.number(),
+                    1040 | 1044 | 1045 | 1046 | 1049 | 1053 | 1077
+                        ..=1080
+                            | 1152
+                            | 1184
+                            | 1203
+                            | 1226
+                            | 1927
+                            | 2002
+                            | 2003
+                            | 2006
+                            | 2013
+                            | 4031
+                );
+            }
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                // Class 08 connection exception, 28 invalid authorization, 3D invalid
+                // catalog name (database gone), 53 insufficient resources, 57P01-57P03
+                // admin/crash shutdown and cannot connect now.
+                let code = db.code();
+                let code = code.as_deref().unwrap_or("");
+                return ["08", "28", "3D", "53"].iter().any(|c| code.starts_with(c))
+                    || matches!(code, "57P01" | "57P02" | "57P03");
+            }
+            // SQLite: SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_IOERR (primary codes).
+            let code = db.code();
+            let primary = code
+                .as_deref()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff);
+            matches!(primary, Some(10 | 14 | 26))
+        }
+        _ => false,
+    }
+}
+
+/// Maps an error from running a query: a lost source becomes
+/// [`SourceError::Lost`], timeouts (server-side statement timeouts, SQLite
+/// interrupts) [`SourceError::Timeout`], anything else [`SourceError::Query`].
 fn query_error(e: sqlx::Error, timeout: Duration) -> SourceError {
+    if is_lost(&e) {
+        return SourceError::Lost(error_message(&e));
+    }
     if let sqlx::Error::Database(db) = &e {
         let code = db.code();
         let code = code.as_deref().unwrap_or("");
@@ -343,6 +434,16 @@ fn connect_error(url: &SourceUrl, e: &sqlx::Error) -> SourceError {
         }
     }
     SourceError::Connect(msg)
+}
+
+/// Maps an error from reading the catalog: a lost source becomes
+/// [`SourceError::Lost`], anything else [`SourceError::Query`].
+fn catalog_error(e: sqlx::Error) -> SourceError {
+    if is_lost(&e) {
+        SourceError::Lost(error_message(&e))
+    } else {
+        SourceError::Query(error_message(&e))
+    }
 }
 
 /// `host:port` of a network source, for connection error messages.

@@ -8,23 +8,34 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, MySqlPool, Row};
 
 use super::{
-    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Source, SourceError,
-    SourceUrl, TableInfo, TableSchema, connect_error, endpoint, error_message, query_error,
+    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Resolved, Source,
+    SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error, endpoint,
+    error_message, query_error,
 };
 
 const READ_ONLY: &str = "SET SESSION TRANSACTION READ ONLY";
 /// MySQL's "Duplicate column name" (a derived table cannot have two columns of the same name).
 const ER_DUP_FIELDNAME: u16 = 1060;
 
-pub(super) async fn open(url: &SourceUrl) -> Result<Source, SourceError> {
+pub(super) async fn open(
+    url: &SourceUrl,
+    resolved: Option<Resolved>,
+) -> Result<Source, SourceError> {
     let Some(u) = url.network_url() else {
         return Err(SourceError::Connect("not a MySQL URL".into()));
     };
     let at = endpoint(url, 3306);
     // Generated queries must behave as on the real server: keep `||` as OR.
-    let opts = MySqlConnectOptions::from_url(u)
+    let mut opts = MySqlConnectOptions::from_url(u)
         .map_err(|e| connect_error(url, &e))?
         .pipes_as_concat(false);
+    // Connect to the address the policy checked, not to the name again: DNS
+    // rebinding cannot switch the target after the check. With a TLS mode that
+    // verifies the server's host name (verify-full / VERIFY_IDENTITY) the driver
+    // keeps the name; the certificate check then pins the server instead.
+    if let Some(host) = resolved.and_then(|r| r.pin()) {
+        opts = opts.host(&host);
+    }
     // Connect once directly: the pool would retry a refused connection until its
     // timeout and then only report that it timed out.
     match tokio::time::timeout(CONNECT_TIMEOUT, opts.connect()).await {
@@ -305,8 +316,4 @@ pub(super) async fn scalar_i64(
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.trim().is_empty())
-}
-
-fn catalog_error(e: sqlx::Error) -> SourceError {
-    SourceError::Query(error_message(&e))
 }

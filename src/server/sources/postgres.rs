@@ -8,20 +8,31 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgPool, Row};
 
 use super::{
-    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Source, SourceError,
-    SourceUrl, TableInfo, TableSchema, connect_error, endpoint, error_message, query_error,
+    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Resolved, Source,
+    SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error, endpoint,
+    query_error,
 };
 
 const READ_ONLY: &str = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY";
 
-pub(super) async fn open(url: &SourceUrl) -> Result<Source, SourceError> {
+pub(super) async fn open(
+    url: &SourceUrl,
+    resolved: Option<Resolved>,
+) -> Result<Source, SourceError> {
     let Some(u) = url.network_url() else {
         return Err(SourceError::Connect("not a PostgreSQL URL".into()));
     };
     let at = endpoint(url, 5432);
-    let opts = PgConnectOptions::from_url(u)
+    let mut opts = PgConnectOptions::from_url(u)
         .map_err(|e| connect_error(url, &e))?
         .application_name("datatrain");
+    // Connect to the address the policy checked, not to the name again: DNS
+    // rebinding cannot switch the target after the check. With a TLS mode that
+    // verifies the server's host name (verify-full / VERIFY_IDENTITY) the driver
+    // keeps the name; the certificate check then pins the server instead.
+    if let Some(host) = resolved.and_then(|r| r.pin()) {
+        opts = opts.host(&host);
+    }
     // Connect once directly: the pool would retry a refused connection until its
     // timeout and then only report that it timed out.
     match tokio::time::timeout(CONNECT_TIMEOUT, opts.connect()).await {
@@ -247,8 +258,4 @@ pub(super) async fn scalar_i64(
             Err(SourceError::Timeout(timeout))
         }
     }
-}
-
-fn catalog_error(e: sqlx::Error) -> SourceError {
-    SourceError::Query(error_message(&e))
 }

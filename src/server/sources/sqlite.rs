@@ -8,7 +8,7 @@ use sqlx::{Executor, Row, SqlitePool};
 
 use super::{
     CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Source, SourceError,
-    SourceUrl, TableInfo, TableSchema, error_message, query_error,
+    SourceUrl, TableInfo, TableSchema, catalog_error, error_message, query_error,
 };
 
 /// How many SQLite VM instructions run between two checks of the deadline.
@@ -245,8 +245,4 @@ async fn remove_progress_handler(conn: &mut sqlx::SqliteConnection) -> bool {
         }
         Err(_) => false,
     }
-}
-
-fn catalog_error(e: sqlx::Error) -> SourceError {
-    SourceError::Query(error_message(&e))
 }

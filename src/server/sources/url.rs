@@ -49,7 +49,7 @@ impl SourceUrlError {
 /// A checked source URL.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SourceUrl {
-    /// What the user gave, password included: only for connecting.
+    /// What the user gave, password included: only for storing; never log it.
     raw: String,
     kind: SourceKind,
     target: Target,
@@ -59,13 +59,34 @@ pub struct SourceUrl {
 enum Target {
     /// The canonical path of the SQLite file (inside the sources folder).
     Sqlite(PathBuf),
-    Network {
-        /// The URL with its scheme normalized to `postgres` or `mysql`.
-        url: ::url::Url,
-        /// The decoded password, if any (to strip it from error messages).
-        password: Option<String>,
-    },
+    Network(Box<Network>),
 }
+
+/// A network URL split into its parts (see [`split_network`]).
+#[derive(Clone, PartialEq, Eq)]
+struct Network {
+    /// The canonical URL: scheme normalized to `postgres` or `mysql`, user and
+    /// password percent-encoded (everything but unreserved characters), so that
+    /// the drivers decode exactly [`Network::password`].
+    url: ::url::Url,
+    /// The scheme as given (`postgresql`, `MariaDB`, …), for the masked form.
+    scheme: String,
+    /// The decoded user name ("" when none).
+    user: String,
+    /// The decoded password, if any.
+    password: Option<String>,
+    /// The password exactly as written in the URL (maybe percent-encoded).
+    password_raw: Option<String>,
+    /// `host[:port]/db[?query]` as given (no user info).
+    after_userinfo: String,
+}
+
+/// Every byte but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`).
+const USERINFO_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 const SCHEME_HELP: &str = "source_url must start with sqlite://, postgres:// or mysql://";
 
@@ -76,7 +97,9 @@ impl SourceUrl {
     ///   file must exist, resolve (symlinks followed) inside `sources_dir`, and must not be one
     ///   of `forbidden` (datatrain's own database).
     /// - `postgres://` / `postgresql://`, `mysql://` / `mariadb://`: must have a host and a
-    ///   database name.
+    ///   database name. The user info ends at the rightmost `@` followed by a plausible
+    ///   `host[:port]/dbname[?query]`, so a password may hold any character (`@`, `/`, `:`,
+    ///   spaces, quotes…), percent-encoded or not.
     pub fn parse(
         s: &str,
         sources_dir: &Path,
@@ -89,15 +112,12 @@ impl SourceUrl {
         let Some((scheme, rest)) = s.split_once("://") else {
             return Err(SourceUrlError::new(SCHEME_HELP));
         };
-        let kind = match scheme.to_ascii_lowercase().as_str() {
-            "sqlite" => SourceKind::Sqlite,
-            "postgres" | "postgresql" => SourceKind::Postgres,
-            "mysql" | "mariadb" => SourceKind::Mysql,
-            _ => return Err(SourceUrlError::new(SCHEME_HELP)),
-        };
+        let kind = scheme_kind(scheme).ok_or_else(|| SourceUrlError::new(SCHEME_HELP))?;
         let target = match kind {
             SourceKind::Sqlite => Target::Sqlite(check_sqlite_path(rest, sources_dir, forbidden)?),
-            SourceKind::Postgres | SourceKind::Mysql => parse_network(kind, s)?,
+            SourceKind::Postgres | SourceKind::Mysql => {
+                Target::Network(Box::new(split_network(kind, scheme, rest)?))
+            }
         };
         Ok(SourceUrl {
             raw: s.to_string(),
@@ -114,16 +134,18 @@ impl SourceUrl {
         self.kind.dialect()
     }
 
-    /// The URL as given, password included. Use it only to connect; never log it.
+    /// The URL as given, password included (what is stored). Never log it;
+    /// connect with [`SourceUrl::connect_url`].
     pub fn as_str(&self) -> &str {
         &self.raw
     }
 
-    /// The URL with its password replaced by `***` (SQLite URLs are unchanged).
+    /// The URL with its password replaced by `***` (SQLite URLs are unchanged),
+    /// rebuilt from the parsed parts: `scheme://user:***@host:port/db?query`.
     pub fn masked(&self) -> String {
         match &self.target {
             Target::Sqlite(_) => self.raw.clone(),
-            Target::Network { .. } => mask_password(&self.raw),
+            Target::Network(n) => n.masked(),
         }
     }
 
@@ -131,34 +153,79 @@ impl SourceUrl {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match &self.target {
             Target::Sqlite(p) => Some(p),
-            Target::Network { .. } => None,
+            Target::Network(_) => None,
         }
     }
 
-    /// The URL to connect to a network database, with the scheme normalized to
-    /// `postgres` or `mysql` (network URLs only).
-    pub(crate) fn network_url(&self) -> Option<&::url::Url> {
+    /// The URL the drivers connect with (network URLs only): scheme normalized
+    /// to `postgres` or `mysql`, user and password percent-encoded so that the
+    /// driver decodes exactly the password given.
+    pub fn connect_url(&self) -> Option<&::url::Url> {
         match &self.target {
-            Target::Network { url, .. } => Some(url),
+            Target::Network(n) => Some(&n.url),
             Target::Sqlite(_) => None,
         }
     }
 
-    /// Makes a message safe to show: masks URL passwords and removes the literal password.
+    /// Same as [`SourceUrl::connect_url`].
+    pub(crate) fn network_url(&self) -> Option<&::url::Url> {
+        self.connect_url()
+    }
+
+    /// The decoded password of a network URL, if it has one.
+    pub fn password(&self) -> Option<&str> {
+        match &self.target {
+            Target::Network(n) => n.password.as_deref(),
+            Target::Sqlite(_) => None,
+        }
+    }
+
+    /// Makes a message safe to show: removes the password (decoded, as written
+    /// and in its encoded forms) and masks URL passwords.
     pub fn sanitize(&self, msg: &str) -> String {
-        let mut out = mask_password(msg);
-        if let Target::Network {
-            url,
-            password: Some(pw),
-        } = &self.target
-        {
-            for secret in [pw.as_str(), url.password().unwrap_or("")] {
-                if !secret.is_empty() {
-                    out = out.replace(secret, "***");
-                }
+        let mut out = msg.to_string();
+        if let Target::Network(n) = &self.target {
+            for secret in n.secret_forms() {
+                out = out.replace(&secret, "***");
             }
         }
-        out
+        mask_password(&out)
+    }
+}
+
+impl Network {
+    fn masked(&self) -> String {
+        let user = percent_encoding::utf8_percent_encode(&self.user, USERINFO_ENCODE).to_string();
+        let userinfo = match &self.password {
+            Some(_) => format!("{user}:***@"),
+            None if user.is_empty() => String::new(),
+            None => format!("{user}@"),
+        };
+        format!("{}://{userinfo}{}", self.scheme, self.after_userinfo)
+    }
+
+    /// Every spelling of the password that may show up in a message, longest first.
+    fn secret_forms(&self) -> Vec<String> {
+        let Some(pw) = self.password.as_deref().filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        let mut forms = vec![
+            pw.to_string(),
+            percent_encoding::utf8_percent_encode(pw, USERINFO_ENCODE).to_string(),
+            percent_encoding::utf8_percent_encode(pw, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+            ::url::form_urlencoded::byte_serialize(pw.as_bytes()).collect(),
+        ];
+        if let Some(raw) = &self.password_raw {
+            forms.push(raw.clone());
+        }
+        if let Some(p) = self.url.password() {
+            forms.push(p.to_string());
+        }
+        forms.retain(|f| !f.is_empty());
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        forms
     }
 }
 
@@ -175,28 +242,166 @@ impl fmt::Display for SourceUrl {
     }
 }
 
-fn parse_network(kind: SourceKind, s: &str) -> Result<Target, SourceUrlError> {
+fn scheme_kind(scheme: &str) -> Option<SourceKind> {
+    match scheme.to_ascii_lowercase().as_str() {
+        "sqlite" => Some(SourceKind::Sqlite),
+        "postgres" | "postgresql" => Some(SourceKind::Postgres),
+        "mysql" | "mariadb" => Some(SourceKind::Mysql),
+        _ => None,
+    }
+}
+
+/// Whether a raw source URL carries a (non-empty) password in its user info,
+/// with the same splitting rules as [`SourceUrl::parse`]. SQLite URLs and text
+/// that is not a source URL have none.
+pub fn url_has_password(raw: &str) -> bool {
+    let raw = raw.trim();
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return false;
+    };
+    match scheme_kind(scheme) {
+        Some(SourceKind::Postgres | SourceKind::Mysql) => {
+            let (userinfo, _) = split_userinfo(rest);
+            userinfo
+                .and_then(|u| u.split_once(':'))
+                .is_some_and(|(_, pw)| !pw.is_empty())
+        }
+        _ => false,
+    }
+}
+
+/// The masked form of a stored source URL (what responses and pages show):
+/// network URLs are rebuilt from their parsed parts, SQLite URLs are shown as
+/// given, anything else goes through [`mask_password`].
+pub fn mask_source_url(raw: &str) -> String {
+    let trimmed = raw.trim();
+    if let Some((scheme, rest)) = trimmed.split_once("://")
+        && let Some(kind @ (SourceKind::Postgres | SourceKind::Mysql)) = scheme_kind(scheme)
+    {
+        return match split_network(kind, scheme, rest) {
+            Ok(n) => n.masked(),
+            // Not a valid URL: show no user info at all.
+            Err(_) => match split_userinfo(rest) {
+                (Some(_), after) => format!("{scheme}://***@{after}"),
+                (None, after) => format!("{scheme}://{after}"),
+            },
+        };
+    }
+    mask_password(raw)
+}
+
+/// Whether `s` starts with a plausible `host[:port]`; returns the rest after it.
+/// A host is letters, digits, `.`, `-`, `_`, or a bracketed IPv6 literal.
+fn host_port_prefix(s: &str) -> Option<&str> {
+    let rest = if let Some(v6) = s.strip_prefix('[') {
+        let end = v6.find(']')?;
+        let inner = &v6[..end];
+        if inner.is_empty()
+            || !inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return None;
+        }
+        &v6[end + 1..]
+    } else {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+            .unwrap_or(s.len());
+        if end == 0 {
+            return None;
+        }
+        &s[end..]
+    };
+    match rest.strip_prefix(':') {
+        Some(p) => {
+            let end = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+            (end > 0).then(|| &p[end..])
+        }
+        None => Some(rest),
+    }
+}
+
+/// `host[:port]/dbname[?query]` with a database name that holds no `/`.
+fn plausible_full(s: &str) -> bool {
+    let Some(rest) = host_port_prefix(s) else {
+        return false;
+    };
+    let Some(path) = rest.strip_prefix('/') else {
+        return false;
+    };
+    let db = path.split(['?', '#']).next().unwrap_or("");
+    !db.is_empty() && !db.contains('/')
+}
+
+/// `host[:port]` followed by the end, `/`, `?` or `#`.
+fn plausible_host(s: &str) -> bool {
+    host_port_prefix(s).is_some_and(|r| r.is_empty() || r.starts_with(['/', '?', '#']))
+}
+
+/// Splits what follows `scheme://` into (user info, the rest). The user info
+/// ends at the rightmost `@` followed by a plausible `host[:port]/dbname[?query]`;
+/// failing that, at the rightmost `@` followed by a plausible `host[:port]`;
+/// failing that, at the rightmost `@` (the rest is then refused with a message
+/// that holds no part of the user info).
+fn split_userinfo(rest: &str) -> (Option<&str>, &str) {
+    let ats: Vec<usize> = rest.match_indices('@').map(|(i, _)| i).collect();
+    let pick = ats
+        .iter()
+        .rev()
+        .find(|&&i| plausible_full(&rest[i + 1..]))
+        .or_else(|| ats.iter().rev().find(|&&i| plausible_host(&rest[i + 1..])))
+        .or(ats.last());
+    match pick {
+        Some(&i) => (Some(&rest[..i]), &rest[i + 1..]),
+        None => (None, rest),
+    }
+}
+
+/// Percent-decodes `s`; invalid `%` sequences stay literal, and text that does
+/// not decode to UTF-8 is kept as written.
+fn decode(s: &str) -> String {
+    match percent_encoding::percent_decode_str(s).decode_utf8() {
+        Ok(d) => d.into_owned(),
+        Err(_) => s.to_string(),
+    }
+}
+
+fn split_network(kind: SourceKind, scheme: &str, rest: &str) -> Result<Network, SourceUrlError> {
     let example = match kind {
         SourceKind::Postgres => "postgres://user:password@host:5432/dbname",
         _ => "mysql://user:password@host:3306/dbname",
     };
-    let mut url = ::url::Url::parse(s).map_err(|e| {
-        SourceUrlError::new(format!(
-            "source_url is not a valid URL ({e}); expected e.g. {example}"
-        ))
-    })?;
     let normalized = match kind {
         SourceKind::Postgres => "postgres",
         _ => "mysql",
     };
-    if url.scheme() != normalized {
-        // Both schemes are "special"-less, so the change cannot fail; check anyway.
-        url.set_scheme(normalized).map_err(|_| {
-            SourceUrlError::new(format!(
-                "source_url is not a valid URL; expected e.g. {example}"
-            ))
-        })?;
+    let (userinfo, after) = split_userinfo(rest);
+    let (user_raw, password_raw) = match userinfo {
+        None => ("", None),
+        Some(u) => match u.split_once(':') {
+            Some((user, pw)) => (user, Some(pw)),
+            None => (u, None),
+        },
+    };
+    let user = decode(user_raw);
+    let password = password_raw.map(decode);
+    let host_end = if after.starts_with('[') {
+        after.find(']').map_or(after.len(), |i| i + 1)
+    } else {
+        after.find([':', '/', '?', '#']).unwrap_or(after.len())
+    };
+    if host_end == 0 {
+        return Err(SourceUrlError::new(format!(
+            "source_url must include a host, e.g. {example}"
+        )));
     }
+    // The user info is added below, already encoded: the URL parser never sees it raw.
+    let mut url = ::url::Url::parse(&format!("{normalized}://{after}")).map_err(|e| {
+        SourceUrlError::new(format!(
+            "source_url is not a valid URL ({e}); expected e.g. {example}"
+        ))
+    })?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(SourceUrlError::new(format!(
             "source_url must include a host, e.g. {example}"
@@ -213,13 +418,28 @@ fn parse_network(kind: SourceKind, s: &str) -> Result<Target, SourceUrlError> {
             "source_url must name a single database after the host, e.g. {example}"
         )));
     }
-    let password = url.password().map(|p| {
-        ::url::form_urlencoded::parse(format!("p={}", p.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| p.to_string())
-    });
-    Ok(Target::Network { url, password })
+    url.set_fragment(None);
+    let invalid = || {
+        SourceUrlError::new(format!(
+            "source_url is not a valid URL; expected e.g. {example}"
+        ))
+    };
+    if !user.is_empty() {
+        let enc = percent_encoding::utf8_percent_encode(&user, USERINFO_ENCODE).to_string();
+        url.set_username(&enc).map_err(|_| invalid())?;
+    }
+    if let Some(pw) = &password {
+        let enc = percent_encoding::utf8_percent_encode(pw, USERINFO_ENCODE).to_string();
+        url.set_password(Some(&enc)).map_err(|_| invalid())?;
+    }
+    Ok(Network {
+        url,
+        scheme: scheme.to_string(),
+        user,
+        password,
+        password_raw: password_raw.map(str::to_string),
+        after_userinfo: after.split('#').next().unwrap_or("").to_string(),
+    })
 }
 
 const OUTSIDE: &str = "the SQLite file must be inside the sources folder";
@@ -309,38 +529,74 @@ fn normalize_lexically(p: &Path) -> PathBuf {
 }
 
 /// Replaces the password of every `scheme://user:password@host` URL found in
-/// `s` by `***`. Works on any text (error messages, log lines).
+/// `s` by `***`. Works on any text (error messages, log lines); a password may
+/// hold spaces, quotes, `@`, `/` and `:`: the user info of a URL ends at the
+/// rightmost `@` (before the next URL or line break) that is followed by a
+/// plausible `host[:port]/dbname`, else by a plausible `host[:port]`.
 pub fn mask_password(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(pos) = rest.find("://") {
         let (before, after) = rest.split_at(pos + 3);
         out.push_str(before);
-        // The authority ends at the first '/', '?', '#', whitespace or quote.
-        let end = after
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
-            })
-            .unwrap_or(after.len());
-        let authority = &after[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..colon]);
+        let seg_end = segment_end(after);
+        let segment = &after[..seg_end];
+        let ats: Vec<usize> = segment.match_indices('@').map(|(i, _)| i).collect();
+        let pick = ats
+            .iter()
+            .rev()
+            .find(|&&i| plausible_full_text(&segment[i + 1..]))
+            .or_else(|| {
+                ats.iter()
+                    .rev()
+                    .find(|&&i| host_port_prefix(&segment[i + 1..]).is_some())
+            });
+        let consumed = match pick {
+            Some(&at) => {
+                let userinfo = &segment[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) if plausible_user(user) => {
+                        out.push_str(user);
                         out.push_str(":***");
+                        at
                     }
-                    None => out.push_str(userinfo),
+                    _ => 0,
                 }
-                out.push_str(&authority[at..]);
             }
-            None => out.push_str(authority),
-        }
-        rest = &after[end..];
+            None => 0,
+        };
+        rest = &after[consumed..];
     }
     out.push_str(rest);
     out
+}
+
+/// Where the text of one URL may end: at a line break or where the next URL's scheme starts.
+fn segment_end(after: &str) -> usize {
+    let line = after.find(['\n', '\r']).unwrap_or(after.len());
+    let next = match after[..line].find("://") {
+        Some(i) => after[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |j| j + 1),
+        None => line,
+    };
+    next.min(line)
+}
+
+/// A user name as written in a URL: no spaces, quotes or path characters.
+fn plausible_user(user: &str) -> bool {
+    !user.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '`'))
+}
+
+/// `host[:port]/dbname` in free text (the name ends at a space or quote).
+fn plausible_full_text(s: &str) -> bool {
+    let Some(path) = host_port_prefix(s).and_then(|r| r.strip_prefix('/')) else {
+        return false;
+    };
+    let end = path
+        .find(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | '"' | '\'' | '`' | '<' | '>'))
+        .unwrap_or(path.len());
+    end > 0 && !path[..end].contains('/')
 }
 
 #[cfg(test)]
@@ -541,6 +797,125 @@ mod tests {
         assert_eq!(
             mask_password("'postgres://u:p@h' x://"),
             "'postgres://u:***@h' x://"
+        );
+    }
+
+    /// Passwords holding each awkward character, raw and percent-encoded.
+    fn awkward_passwords() -> Vec<String> {
+        let mut out = Vec::new();
+        for c in [' ', '\'', '"', '<', '>', '@', ':', '/', '%', '#', '?'] {
+            out.push(format!("pa{c}ss1"));
+            out.push(format!("{c}lead9"));
+            out.push(format!("trail7{c}"));
+        }
+        out.push("p@ss:w/rd?x#y%z 'q\"<>".into());
+        out.push("%zz%4".into());
+        out
+    }
+
+    #[test]
+    fn awkward_passwords_parse_and_never_show() {
+        let (_root, sources) = dirs();
+        for pw in awkward_passwords() {
+            let encoded = percent_encoding::utf8_percent_encode(&pw, USERINFO_ENCODE).to_string();
+            for (given, scheme) in [
+                (pw.clone(), "mysql"),
+                (encoded.clone(), "postgres"),
+                (pw.clone(), "postgresql"),
+                (encoded.clone(), "mariadb"),
+            ] {
+                let raw = format!("{scheme}://u:{given}@db.example.com:5432/shop?sslmode=disable");
+                let u = SourceUrl::parse(&raw, &sources, &[])
+                    .unwrap_or_else(|e| panic!("{raw:?}: {e}"));
+                assert_eq!(u.as_str(), raw);
+                // A `%` not followed by two hex digits stays literal when given raw.
+                let expected = if given == pw { decode(&pw) } else { pw.clone() };
+                assert_eq!(u.password(), Some(expected.as_str()), "{raw:?}");
+                let url = u.connect_url().unwrap();
+                assert_eq!(url.username(), "u");
+                assert_eq!(url.host_str(), Some("db.example.com"));
+                assert_eq!(url.port(), Some(5432));
+                assert_eq!(url.path(), "/shop");
+                assert_eq!(url.query(), Some("sslmode=disable"));
+                let back = percent_encoding::percent_decode_str(url.password().unwrap())
+                    .decode_utf8()
+                    .unwrap();
+                assert_eq!(back, expected, "{raw:?}");
+                let masked = u.masked();
+                assert_eq!(
+                    masked,
+                    format!("{scheme}://u:***@db.example.com:5432/shop?sslmode=disable")
+                );
+                assert_eq!(mask_source_url(&raw), masked, "{raw:?}");
+                assert!(!format!("{u:?}").contains(&given));
+                assert!(!u.to_string().contains(&given));
+                assert!(url_has_password(&raw), "{raw:?}");
+                let msg = format!("password {expected} refused for {raw} ({given}, {encoded})");
+                let clean = u.sanitize(&msg);
+                for secret in [&expected, &given, &encoded] {
+                    assert!(!clean.contains(secret.as_str()), "{raw:?}: {clean}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_rightmost_plausible_at_ends_the_user_info() {
+        let (_root, sources) = dirs();
+        // `@` in the query does not end the user info.
+        let u = SourceUrl::parse(
+            "postgres://u:p@ss@h:1/db?application_name=a@b",
+            &sources,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(u.password(), Some("p@ss"));
+        assert_eq!(u.connect_url().unwrap().host_str(), Some("h"));
+        assert_eq!(u.masked(), "postgres://u:***@h:1/db?application_name=a@b");
+        // IPv6 literals.
+        let u = SourceUrl::parse("mysql://u:a/b@c@[::1]:3306/db", &sources, &[]).unwrap();
+        assert_eq!(u.password(), Some("a/b@c"));
+        assert_eq!(u.masked(), "mysql://u:***@[::1]:3306/db");
+        // A user without a password, an encoded user.
+        let u = SourceUrl::parse("mysql://r%40x@h/db", &sources, &[]).unwrap();
+        assert_eq!(u.password(), None);
+        assert_eq!(u.connect_url().unwrap().username(), "r%40x");
+        assert_eq!(u.masked(), "mysql://r%40x@h/db");
+        assert!(!url_has_password("mysql://r%40x@h/db"));
+        assert!(!url_has_password("mysql://r:@h/db"));
+        assert!(!url_has_password("sqlite://a.db"));
+        assert!(!url_has_password("not a url"));
+        // Invalid URLs never echo the user info.
+        for bad in [
+            "postgres://u:pa ss1@h:notaport/db",
+            "postgres://u:pa ss1@/db",
+            "postgres://u:pa ss1@h:99999/db",
+        ] {
+            let msg = err(bad, &sources, &[]);
+            assert!(
+                !msg.contains("pa ss1") && !msg.contains("ss1"),
+                "{bad}: {msg}"
+            );
+            assert!(!mask_source_url(bad).contains("ss1"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn free_text_masking_handles_awkward_passwords() {
+        for pw in [
+            "pa ss1", "pa'ss1", "pa\"ss1", "pa<ss1", "pa>ss1", "pa@ss1", "pa/ss1",
+        ] {
+            let text = format!("cannot connect to mysql://u:{pw}@host:3306/db: refused");
+            let masked = mask_password(&text);
+            assert_eq!(
+                masked, "cannot connect to mysql://u:***@host:3306/db: refused",
+                "{pw}"
+            );
+        }
+        // Plain text with a URL and an unrelated address is left alone.
+        assert_eq!(
+            mask_password("postgres://h/db failed, mail admin@example.com"),
+            "postgres://h/db failed, mail admin@example.com"
         );
     }
 }

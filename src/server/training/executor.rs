@@ -15,6 +15,7 @@ use super::stage::{RunContext, StageError};
 use super::stages;
 use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
 use crate::server::embeddings::{EmbedError, Embedder};
+use crate::server::sources::SourcePolicy;
 use crate::server::store::{FlushOutcome, NewItem, RunRow, Store};
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -90,6 +91,10 @@ pub struct ExecEnv {
     pub secrets: crate::server::secrets::Secrets,
     /// An attempt that trains longer fails (`DATATRAIN_MAX_RUN_SECONDS`).
     pub max_run: Duration,
+    /// Which network sources may be opened (checked when stage 1 connects).
+    pub source_policy: SourcePolicy,
+    /// Stage 4's time budget per table (`DATATRAIN_EXAMPLES_TABLE_SECONDS`).
+    pub examples_table_budget: Duration,
 }
 
 impl Default for ExecEnv {
@@ -101,6 +106,8 @@ impl Default for ExecEnv {
             embedder: None,
             secrets: crate::server::secrets::Secrets::ephemeral(),
             max_run: DEFAULT_MAX_RUN,
+            source_policy: SourcePolicy::default(),
+            examples_table_budget: stages::EXAMPLES_TABLE_BUDGET,
         }
     }
 }
@@ -157,7 +164,8 @@ impl Checkpointer<'_> {
         if let Some(embedder) = self.embedder {
             embed_buffer(embedder, &mut ctx.buffer).await?;
         }
-        let logs: Vec<(&str, String)> = self.logs.drain(..).collect();
+        // The executor's lines, then those the stages wrote.
+        let logs: Vec<(&str, String)> = self.logs.drain(..).chain(ctx.logs.drain(..)).collect();
         self.writes += 1;
         let outcome = self
             .store
@@ -211,11 +219,14 @@ async fn execute_inner(
         dataset,
         sources_dir: env.sources_dir.clone(),
         forbidden_paths: env.forbidden_paths.clone(),
+        source_policy: env.source_policy.clone(),
+        examples_table_budget: env.examples_table_budget,
         source: None,
         table_names: run.table_list(),
         schemas: Vec::new(),
         doc_chunks: Vec::new(),
         buffer: Vec::new(),
+        logs: Vec::new(),
         emitting: true,
     };
     let rate_limit = run

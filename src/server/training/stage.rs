@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use crate::server::search::text::index_terms;
-use crate::server::sources::{Source, SourceError, TableSchema};
+use crate::server::sources::{Source, SourceError, SourcePolicy, TableSchema};
 use crate::server::store::{DatasetRow, NewItem, RunRow, Store, StoreError};
 
 /// One step of training. A stage first plans its items (deterministically, so a
@@ -44,6 +44,10 @@ pub struct RunContext {
     pub dataset: DatasetRow,
     pub sources_dir: std::path::PathBuf,
     pub forbidden_paths: Vec<std::path::PathBuf>,
+    /// Checked when stage 1 opens the source.
+    pub source_policy: SourcePolicy,
+    /// Stage 4's time budget per table.
+    pub examples_table_budget: std::time::Duration,
     pub source: Option<Source>,
     /// The requested tables, in order.
     pub table_names: Vec<String>,
@@ -53,6 +57,8 @@ pub struct RunContext {
     pub doc_chunks: Vec<(String, String)>,
     /// Items produced since the last checkpoint.
     pub(crate) buffer: Vec<NewItem>,
+    /// Run log lines (level, message) written with the next checkpoint.
+    pub(crate) logs: Vec<(&'static str, String)>,
     /// When false (re-running an already finished stage after a resume), emitted items are dropped.
     pub(crate) emitting: bool,
 }
@@ -62,6 +68,15 @@ impl RunContext {
         self.source
             .as_ref()
             .ok_or_else(|| StageError::Invalid("the source is not open".into()))
+    }
+
+    /// Adds a line to the run's log (written with the next checkpoint; dropped,
+    /// like items, when re-running an already finished stage after a resume).
+    /// The message is shown to the user: it must never hold a password.
+    pub fn log(&mut self, level: &'static str, message: String) {
+        if self.emitting {
+            self.logs.push((level, message));
+        }
     }
 
     /// Adds an item to the collection (written at the next checkpoint).

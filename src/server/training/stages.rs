@@ -25,6 +25,8 @@ pub fn all() -> Vec<Box<dyn Stage>> {
 pub const MAX_EXAMPLES_PER_TABLE: usize = 8;
 /// A text column with at most this many distinct values gets a "count per value" example.
 pub const LOW_CARDINALITY: u32 = 20;
+/// Stage 4's default time budget per table (`DATATRAIN_EXAMPLES_TABLE_SECONDS`).
+pub const EXAMPLES_TABLE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Chinese glosses indexed per word of a table's name, and per word of a column's name.
 const TABLE_GLOSSES: usize = 5;
@@ -48,7 +50,7 @@ impl Stage for ExtractDdl {
             &ctx.forbidden_paths,
         )
         .map_err(|e| StageError::Invalid(format!("invalid source_url: {}", e.message())))?;
-        let source = Source::open(&url).await?;
+        let source = Source::open(&url, &ctx.source_policy).await?;
         let known: std::collections::HashSet<String> = source
             .list_tables()
             .await?
@@ -171,6 +173,13 @@ impl Stage for IndexDocs {
 
 /// Stage 4 (80-100): example question → SQL pairs generated from the schema,
 /// each executed against the source; at most 8 that run are kept per table.
+///
+/// Only an error of a candidate's own SQL (syntax, unknown column, types, its
+/// timeout) skips the candidate; any other source error (the source is gone:
+/// [`SourceError::Lost`], …) fails the run, so the previous collection stays
+/// live instead of a smaller one being completed. A table whose candidates take
+/// longer than [`RunContext::examples_table_budget`] skips the rest of them and
+/// says so in the run log.
 pub struct IndexExamples;
 
 #[async_trait]
@@ -188,9 +197,19 @@ impl Stage for IndexExamples {
         let source = ctx.source()?;
         let dialect = source.dialect();
         let table = &ctx.schemas[index];
+        let budget = ctx.examples_table_budget;
+        let all = candidates(table, &ctx.schemas, dialect);
+        let total = all.len();
+        let started = std::time::Instant::now();
         let mut kept = Vec::new();
-        for candidate in candidates(table, &ctx.schemas, dialect) {
+        let mut skipped = 0;
+        for (i, candidate) in all.into_iter().enumerate() {
             if kept.len() >= MAX_EXAMPLES_PER_TABLE {
+                break;
+            }
+            // The first candidate always runs; the budget is checked after each one.
+            if i > 0 && started.elapsed() >= budget {
+                skipped = total - i;
                 break;
             }
             if let Some(column) = &candidate.check_distinct {
@@ -199,18 +218,30 @@ impl Stage for IndexExamples {
                     .await
                 {
                     Ok(n) if n >= 1 && n <= u64::from(LOW_CARDINALITY) => {}
-                    _ => continue,
+                    Ok(_) => continue,
+                    Err(e) if e.is_query_error() => continue,
+                    Err(e) => return Err(e.into()),
                 }
             }
-            if source
+            match source
                 .check_query(&candidate.sql, QueryLimits::default())
                 .await
-                .is_ok()
             {
-                kept.push(candidate);
+                Ok(()) => kept.push(candidate),
+                Err(e) if e.is_query_error() => {}
+                Err(e) => return Err(e.into()),
             }
         }
         let name = table.name.clone();
+        if skipped > 0 {
+            ctx.log(
+                "warn",
+                format!(
+                    "Table {name}: example SQL took longer than its {:?} budget; skipped {skipped} of {total} candidates",
+                    budget
+                ),
+            );
+        }
         // The Chinese question names its table and columns in English: their glosses go with it.
         let name_glosses = identifier_glosses(&name, COLUMN_GLOSSES);
         for c in kept {

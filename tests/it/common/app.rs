@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use datatrain::server::config::Config;
 use datatrain::server::embeddings::EmbeddingsConfig;
+use datatrain::server::sources::SourcePolicy;
 use datatrain::server::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -38,6 +39,10 @@ pub struct Options {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub hash_concurrency: usize,
     pub workers: usize,
+    /// Allow/deny lists (the app adds the rule refusing its own database).
+    pub source_policy: SourcePolicy,
+    /// Stage 4's time budget per table.
+    pub examples_table_budget: std::time::Duration,
 }
 
 impl Default for Options {
@@ -53,6 +58,8 @@ impl Default for Options {
             trusted_proxies: vec![],
             hash_concurrency: 2,
             workers: 2,
+            source_policy: SourcePolicy::default(),
+            examples_table_budget: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -92,6 +99,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         signup_open: options.signup_open,
         secure_cookies: false,
         embeddings: options.embeddings,
+        source_policy: options.source_policy,
+        examples_table_budget: options.examples_table_budget,
         max_active_runs_per_user: options.max_active_runs_per_user,
         max_run_seconds: options.max_run_seconds,
         public_origin: options.public_origin,
@@ -115,6 +124,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// The name of the app's own PostgreSQL store database (`Meta::Postgres` only).
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_db.as_deref()
+    }
+
     /// A client with its own cookie jar (one browser).
     pub fn client(&self) -> Client {
         Client {

@@ -12,6 +12,7 @@ use datatrain::server::auth::CurrentUser;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::secrets::Secrets;
 use datatrain::server::services::{ServiceSettings, Services};
+use datatrain::server::sources::SourcePolicy;
 use datatrain::server::store::Store;
 use datatrain::server::training::executor::{ExecEnv, ExecOutcome};
 use datatrain::server::training::{Runner, RunnerConfig};
@@ -42,6 +43,16 @@ impl World {
 
     /// A world whose runs embed their items and whose search fuses dense hits.
     pub async fn with_embedder(meta: Meta, embedder: Option<Embedder>) -> World {
+        World::build(meta, embedder, SourcePolicy::default()).await
+    }
+
+    /// A world whose runs check sources against `policy` when they connect, while
+    /// the service layer lets every source in (as for URLs stored before the policy).
+    pub async fn with_runner_policy(meta: Meta, policy: SourcePolicy) -> World {
+        World::build(meta, None, policy).await
+    }
+
+    async fn build(meta: Meta, embedder: Option<Embedder>, policy: SourcePolicy) -> World {
         if std::env::var_os("DT_TEST_LOG").is_some() {
             datatrain::server::telemetry::init();
         }
@@ -71,6 +82,7 @@ impl World {
                     throttle_items_per_sec: 0.0,
                     embedder: embedder.clone(),
                     secrets: secrets.clone(),
+                    source_policy: policy,
                     ..ExecEnv::default()
                 },
                 ..RunnerConfig::default()
