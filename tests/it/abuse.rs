@@ -763,3 +763,28 @@ async fn expired_sessions_are_deleted_by_the_periodic_job() {
     let _ = server.await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn source_connections_are_limited_per_user() {
+    let app = spawn_app(Meta::Sqlite).await;
+    let c = app.user("quinn").await;
+    let id = c.chinook("chinook").await;
+    for i in 0..30 {
+        let (s, b) = c.get(&format!("/api/datasets/{id}/tables")).await;
+        assert_eq!(s, StatusCode::OK, "connection {i}: {b}");
+    }
+    let res = c
+        .http
+        .get(format!("{}/api/datasets/{id}/tables", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // Another user is not held back.
+    let other = app.user("ruth").await;
+    let oid = other.chinook("hers").await;
+    let (s, _) = other.get(&format!("/api/datasets/{oid}/tables")).await;
+    assert_eq!(s, StatusCode::OK);
+    app.stop().await;
+}

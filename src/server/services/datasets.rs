@@ -5,8 +5,10 @@ use crate::domain::dto::{
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
 use crate::server::sources::{Source, SourceError, SourcePolicy, SourceUrl};
-use crate::server::store::{DatasetPatch, StoreError};
+use crate::server::store::{DatasetPatch, Limit, StoreError};
 
+/// Source connections a user may open a minute (test connection, table lists).
+pub const SOURCE_CONNECTS_PER_MINUTE: i64 = 30;
 const NAME_MAX: usize = 100;
 const DESCRIPTION_MAX: usize = 2000;
 const DOC_TITLE_MAX: usize = 200;
@@ -153,11 +155,31 @@ impl Services {
     /// The tables of a source URL that is not stored yet ("test connection").
     pub async fn probe_source(
         &self,
-        _user: &CurrentUser,
+        user: &CurrentUser,
         source_url: &str,
     ) -> Result<Vec<TableView>, AppError> {
         let url = self.check_source(source_url).await?;
+        self.count_source_connection(user).await?;
         live_tables(&url, self.source_policy()).await
+    }
+
+    /// A user's connections to sources (test connection, table lists) are limited
+    /// to [`SOURCE_CONNECTS_PER_MINUTE`] a minute, counted in the store (429 past it).
+    pub(crate) async fn count_source_connection(&self, user: &CurrentUser) -> Result<(), AppError> {
+        let limit = Limit {
+            bucket: format!("source:{}", user.id),
+            max: SOURCE_CONNECTS_PER_MINUTE,
+        };
+        match self.inner.store.throttle_hit(&[limit], 60_000).await? {
+            Ok(_) => Ok(()),
+            Err(wait_ms) => {
+                let secs = (wait_ms as u64).div_ceil(1000).max(1);
+                Err(AppError::TooManyRequests(
+                    format!("Too many source connections; try again in {secs} s"),
+                    secs,
+                ))
+            }
+        }
     }
 
     pub async fn list_datasets(&self, user: &CurrentUser) -> Result<Vec<DatasetView>, AppError> {
@@ -239,6 +261,7 @@ impl Services {
         let url = self
             .parse_source(&self.connect_url(&row)?)
             .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
+        self.count_source_connection(user).await?;
         live_tables(&url, self.source_policy()).await
     }
 
