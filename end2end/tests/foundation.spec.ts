@@ -34,7 +34,12 @@ test("health answers as documented", async ({ request }) => {
   const res = await request.get("/api/health");
   expect(res.status()).toBe(200);
   const body = await res.json();
-  expect(body).toEqual({ status: "ok", version: expect.stringMatching(/^\d+\.\d+\.\d+$/), database: "ok" });
+  expect(body).toEqual({
+    status: "ok",
+    version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    database: "ok",
+    instance: expect.stringMatching(/.+/),
+  });
 });
 
 test("pages hydrate under the Content-Security-Policy, which nothing violates", async ({ page }, info) => {

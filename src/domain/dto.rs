@@ -57,6 +57,8 @@ pub struct RunView {
     pub finished_at: Option<String>,
     pub items: i64,
     pub error: Option<String>,
+    /// The instance that executed the run (null before its first claim).
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

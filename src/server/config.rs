@@ -45,6 +45,12 @@ pub struct Config {
     pub max_active_runs_per_user: i64,
     /// `DATATRAIN_MAX_RUN_SECONDS`: a run that trains longer fails (default 21600, 6 hours).
     pub max_run_seconds: u64,
+    /// `DATATRAIN_INSTANCE`: this instance's name (default `<hostname>-<pid>`).
+    pub instance: String,
+    /// `DATATRAIN_HEARTBEAT_MS`: how often a running task renews its lease (default 1000).
+    pub heartbeat: Duration,
+    /// `DATATRAIN_LEASE_MS`: a run without a heartbeat this long is taken over (default 5000).
+    pub lease: Duration,
     /// `DATATRAIN_SOURCE_ALLOW` / `DATATRAIN_SOURCE_DENY`: which network sources may be
     /// opened. [`Config::from_lookup`] also refuses the metadata store's own PostgreSQL
     /// database; `Application::build` adds that rule to any policy it is given.
@@ -240,7 +246,33 @@ impl Config {
                     reason: format!("{v:?} is not a number of seconds > 0 (at most 86400)"),
                 })?,
         };
+        let instance = match get("DATATRAIN_INSTANCE") {
+            None => crate::server::training::runner::default_instance(),
+            Some(name) => {
+                let name = name.trim().to_string();
+                if name.len() > 100 || name.chars().any(char::is_control) {
+                    return Err(ConfigError::Invalid {
+                        name: "DATATRAIN_INSTANCE",
+                        reason: "expected a name of at most 100 characters".into(),
+                    });
+                }
+                name
+            }
+        };
+        let heartbeat_ms = number(&get, "DATATRAIN_HEARTBEAT_MS", 1_000u64, 50..=600_000)?;
+        let lease_ms = number(&get, "DATATRAIN_LEASE_MS", 5_000u64, 100..=3_600_000)?;
+        if lease_ms <= 2 * heartbeat_ms {
+            return Err(ConfigError::Invalid {
+                name: "DATATRAIN_LEASE_MS",
+                reason: format!(
+                    "{lease_ms} must be more than twice DATATRAIN_HEARTBEAT_MS ({heartbeat_ms})"
+                ),
+            });
+        }
         Ok(Config {
+            instance,
+            heartbeat: Duration::from_millis(heartbeat_ms),
+            lease: Duration::from_millis(lease_ms),
             key,
             public_origin,
             hash_concurrency,
@@ -311,6 +343,9 @@ mod tests {
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.max_active_runs_per_user, 3);
         assert_eq!(c.max_run_seconds, 21_600);
+        assert!(c.instance.ends_with(&format!("-{}", std::process::id())));
+        assert_eq!(c.heartbeat, Duration::from_secs(1));
+        assert_eq!(c.lease, Duration::from_secs(5));
         assert_eq!(c.source_policy, SourcePolicy::default());
         assert_eq!(c.examples_table_budget, Duration::from_secs(30));
     }
@@ -325,6 +360,9 @@ mod tests {
             ("DATATRAIN_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
             ("DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", "5"),
             ("DATATRAIN_MAX_RUN_SECONDS", "60"),
+            ("DATATRAIN_INSTANCE", "web-1"),
+            ("DATATRAIN_HEARTBEAT_MS", "200"),
+            ("DATATRAIN_LEASE_MS", "1000"),
         ])
         .unwrap();
         assert_eq!(c.key.as_ref().unwrap().bytes(), &[0u8; 64][..]);
@@ -334,6 +372,8 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         assert_eq!(c.max_active_runs_per_user, 5);
         assert_eq!(c.max_run_seconds, 60);
+        assert_eq!(c.instance, "web-1");
+        assert_eq!(c.lease, Duration::from_secs(1));
         for (name, value) in [
             ("DATATRAIN_KEY", "c2hvcnQ="),
             ("DATATRAIN_PUBLIC_URL", "dt.example.com"),
@@ -341,6 +381,8 @@ mod tests {
             ("DATATRAIN_TRUSTED_PROXIES", "proxy.example.com"),
             ("DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", "-1"),
             ("DATATRAIN_MAX_RUN_SECONDS", "x"),
+            ("DATATRAIN_HEARTBEAT_MS", "10"),
+            ("DATATRAIN_LEASE_MS", "1500"),
         ] {
             let e = config(&[(name, value)]).unwrap_err().to_string();
             assert!(e.contains(name), "{e}");

@@ -70,7 +70,7 @@ impl Application {
             })?,
         };
         let secrets = Secrets::from_master_key(&key);
-        let store = Store::connect(&config.database_url).await?;
+        let store = Store::connect_as(&config.database_url, Some(&config.instance)).await?;
         let stored = store
             .setting_or_insert(KEY_FINGERPRINT, secrets.fingerprint())
             .await?;
@@ -120,6 +120,7 @@ impl Application {
             .site_addr(local_addr)
             .build();
         let state = AppState {
+            instance: super::state::Instance(config.instance.clone().into()),
             leptos_options: leptos_options.clone(),
             store: store.clone(),
             services,
@@ -174,7 +175,7 @@ impl Application {
         runner.start();
         spawn_housekeeping(store_for_housekeeping, shutdown.clone());
 
-        tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), "datatrain listening");
+        tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), instance = %config.instance, "datatrain listening");
         Ok(Application {
             listener,
             router,
@@ -235,6 +236,10 @@ fn source_policy(config: &Config) -> SourcePolicy {
 fn runner_config(config: &Config, embedder: Option<Embedder>, secrets: Secrets) -> RunnerConfig {
     RunnerConfig {
         concurrency: config.workers,
+        heartbeat_every: config.heartbeat,
+        lease: config.lease,
+        recovery_every: config.heartbeat,
+        instance: config.instance.clone(),
         env: ExecEnv {
             max_run: Duration::from_secs(config.max_run_seconds),
             sources_dir: config.sources_dir.clone(),

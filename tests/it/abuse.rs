@@ -601,15 +601,15 @@ async fn users_take_turns_in_the_queue(meta: Meta) {
     }
     w.start_of(&bob, b).await;
     // Alice queued first and nobody was served: her oldest run goes first.
-    let first = w.store.claim_next_run().await.unwrap().unwrap();
+    let first = w.store.claim_next_run("test").await.unwrap().unwrap();
     assert_eq!(first.dataset_id, a[0]);
     // Alice has a run training: Bob's single run is next, not her queue.
-    let second = w.store.claim_next_run().await.unwrap().unwrap();
+    let second = w.store.claim_next_run("test").await.unwrap().unwrap();
     assert_eq!(second.dataset_id, b);
     // Both ended; Alice was served before Bob, so... Alice again (Bob has nothing queued).
     assert!(w.store.fail_run(&first, "test").await.unwrap());
     assert!(w.store.fail_run(&second, "test").await.unwrap());
-    let third = w.store.claim_next_run().await.unwrap().unwrap();
+    let third = w.store.claim_next_run("test").await.unwrap().unwrap();
     assert_eq!(third.dataset_id, a[1]);
     w.cleanup().await;
 }
@@ -664,9 +664,20 @@ fn config_in(dir: &std::path::Path, key: Option<&[u8]>) -> datatrain::server::co
     }
 }
 
+/// Builds the app, serves, and stops it (which releases the store).
+async fn start_and_stop(
+    config: datatrain::server::config::Config,
+) -> Result<(), datatrain::server::startup::StartupError> {
+    let app = datatrain::server::startup::Application::build(config).await?;
+    let stop = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    stop.cancel();
+    let _ = server.await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn another_key_refuses_to_start_and_plain_passwords_get_encrypted() {
-    use datatrain::server::startup::Application;
     let dir = tempfile::tempdir().unwrap();
     // A store written before encryption at rest: a password in clear.
     let store = datatrain::server::store::Store::connect(&format!(
@@ -686,10 +697,9 @@ async fn another_key_refuses_to_start_and_plain_passwords_get_encrypted() {
     .unwrap();
     store.close().await;
 
-    let app = Application::build(config_in(dir.path(), Some(&[3u8; 64])))
+    start_and_stop(config_in(dir.path(), Some(&[3u8; 64])))
         .await
         .expect("first start");
-    drop(app);
     let store = datatrain::server::store::Store::connect(&format!(
         "sqlite://{}",
         dir.path().join("datatrain.db").display()
@@ -712,12 +722,10 @@ async fn another_key_refuses_to_start_and_plain_passwords_get_encrypted() {
     );
 
     // The same key starts again; another one is refused, naming the variable.
-    drop(
-        Application::build(config_in(dir.path(), Some(&[3u8; 64])))
-            .await
-            .expect("same key"),
-    );
-    let err = match Application::build(config_in(dir.path(), Some(&[4u8; 64]))).await {
+    start_and_stop(config_in(dir.path(), Some(&[3u8; 64])))
+        .await
+        .expect("same key");
+    let err = match start_and_stop(config_in(dir.path(), Some(&[4u8; 64]))).await {
         Ok(_) => panic!("another key must be refused"),
         Err(e) => e.to_string(),
     };
@@ -787,4 +795,30 @@ async fn source_connections_are_limited_per_user() {
     let (s, _) = other.get(&format!("/api/datasets/{oid}/tables")).await;
     assert_eq!(s, StatusCode::OK);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_instance_on_one_sqlite_store_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = config_in(dir.path(), None);
+    first.instance = "first-instance".into();
+    let app = datatrain::server::startup::Application::build(first)
+        .await
+        .expect("first");
+    let stop = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    let mut second = config_in(dir.path(), None);
+    second.instance = "second-instance".into();
+    let err = match datatrain::server::startup::Application::build(second.clone()).await {
+        Ok(_) => panic!("a second instance must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("first-instance"), "{err}");
+    assert!(err.contains("PostgreSQL"), "{err}");
+    stop.cancel();
+    let _ = server.await;
+    // Once the first stopped, the second starts.
+    start_and_stop(second)
+        .await
+        .expect("second after the first");
 }

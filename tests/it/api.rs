@@ -466,9 +466,14 @@ async fn health_and_unknown_routes(meta: Meta) {
     let c = app.client();
     let (s, b) = c.get("/api/health").await;
     assert_eq!(s, StatusCode::OK);
+    let instance = b["instance"]
+        .as_str()
+        .expect("the instance's name")
+        .to_string();
+    assert!(!instance.is_empty());
     assert_eq!(
         b,
-        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": "ok"})
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": "ok", "instance": instance})
     );
     assert_error(
         &c.get("/api/no-such-route").await,
@@ -1695,10 +1700,15 @@ async fn training_start_rules_and_runs(meta: Meta) {
                 "finished_at",
                 "items",
                 "error",
+                "instance",
             ],
             "run",
         );
         assert_eq!(run["status"], "completed");
+        assert!(
+            run["instance"].as_str().is_some_and(|i| !i.is_empty()),
+            "{run}"
+        );
         assert_ts(&run["started_at"], "started_at");
         assert_ts(&run["finished_at"], "finished_at");
         assert_eq!(run["error"], Value::Null);

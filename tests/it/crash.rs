@@ -114,11 +114,11 @@ async fn a_killed_run_resumes_after_restart_with_the_same_collection() {
         .get(&format!("/api/datasets/{id}/training/progress"))
         .await;
     assert_eq!(s, StatusCode::OK, "{p}");
-    assert_eq!(
-        p["status"], "training",
-        "the dead worker's run still looks busy until it goes stale"
+    assert!(
+        ["training", "queued", "completed"].contains(&p["status"].as_str().unwrap_or("")),
+        "the dead worker's run is busy until its lease runs out, then queued and claimed again: {p}"
     );
-    // Stale after 30 s without a heartbeat, recovered within the next check (every 5 s).
+    // Its lease runs out 5 s after the last heartbeat; recovery looks every second.
     for _ in 0..900 {
         let (_, p) = client
             .get(&format!("/api/datasets/{id}/training/progress"))

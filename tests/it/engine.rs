@@ -347,7 +347,7 @@ async fn stale_runs_are_recovered_and_resume(meta: Meta) {
     let id = w.chinook_dataset("crashed").await;
     let run = w.start(id, World::all_tables(), None).await;
     // A worker claims the run and dies before doing anything else: it stays "training".
-    let claimed = w.store.claim_next_run().await.unwrap().unwrap();
+    let claimed = w.store.claim_next_run("test").await.unwrap().unwrap();
     assert_eq!(claimed.id, run);
     assert_eq!(w.status(id).await, Status::Training);
     // Its heartbeat is recent: not stale yet.

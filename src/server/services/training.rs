@@ -278,6 +278,7 @@ impl Services {
                 finished_at: run.finished_at.map(format_ms),
                 items,
                 error: run.error,
+                instance: run.instance,
             });
         }
         Ok(out)

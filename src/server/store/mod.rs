@@ -10,6 +10,7 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::{Any, AnyPool, Executor};
 use std::time::Duration;
 
+mod control;
 mod datasets;
 mod items;
 mod logs;
@@ -18,6 +19,7 @@ mod sessions;
 mod throttle;
 mod users;
 
+pub use control::Control;
 pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use items::{NewItem, SearchHit};
 pub use logs::LogRow;
@@ -35,6 +37,10 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with (the control listener opens its own connection).
+    url: std::sync::Arc<str>,
+    /// SQLite: the OS lock that keeps a second instance off this database.
+    _instance_lock: Option<std::sync::Arc<std::fs::File>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +57,15 @@ pub enum StoreError {
     /// A per-user limit refused the write (too many active runs).
     #[error("limit reached")]
     Limit,
+    /// Another instance holds this SQLite database.
+    #[error(
+        "another datatrain instance ({0}) uses this SQLite database; SQLite serves one instance: \
+         stop it, or use a PostgreSQL store (DATATRAIN_DATABASE_URL) for several instances"
+    )]
+    InUse(String),
+    /// The state machine refused a worker's step.
+    #[error("transition refused: {0}")]
+    Refused(&'static str),
 }
 
 /// Turns unique-constraint violations into [`StoreError::Unique`]; everything else stays a database error.
@@ -68,6 +83,13 @@ pub fn now_ms() -> i64 {
 impl Store {
     /// Connects (creating an SQLite file and its folder if needed) and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Store::connect_as(url, None).await
+    }
+
+    /// Connects as the instance `instance`: on SQLite, which serves one
+    /// instance only, an OS lock on `<file>.lock` (released when the process
+    /// ends, however it ends) refuses a second instance, naming the first.
+    pub async fn connect_as(url: &str, instance: Option<&str>) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -80,6 +102,12 @@ impl Store {
         {
             std::fs::create_dir_all(dir)?;
         }
+        let instance_lock = match (backend, instance, sqlite_file(url)) {
+            (Backend::Sqlite, Some(name), Some(file)) => {
+                Some(std::sync::Arc::new(lock_instance(&file, name)?))
+            }
+            _ => None,
+        };
         if !Any::database_exists(url).await.unwrap_or(false) {
             Any::create_database(url).await?;
         }
@@ -104,7 +132,12 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            url: url.into(),
+            _instance_lock: instance_lock,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -126,6 +159,39 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(lock) = &self._instance_lock {
+            let _ = lock.unlock();
+        }
+    }
+}
+
+/// Takes the instance lock of a SQLite database file, or says who holds it.
+fn lock_instance(db: &std::path::Path, instance: &str) -> Result<std::fs::File, StoreError> {
+    use std::io::{Read, Seek, Write};
+    let path = db.with_extension(match db.extension() {
+        Some(e) => format!("{}.lock", e.to_string_lossy()),
+        None => "lock".into(),
+    });
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            file.write_all(instance.as_bytes())?;
+            file.flush()?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            Err(StoreError::InUse(holder.trim().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Io(e)),
     }
 }
 

@@ -7,7 +7,7 @@ use super::items::NewItem;
 use super::logs::write_log;
 use super::{Backend, Store, StoreError, now_ms, unique};
 use crate::domain::progress::Cursor;
-use crate::domain::status::Status;
+use crate::domain::status::{Event, Status, transition};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
@@ -31,6 +31,8 @@ pub struct RunRow {
     pub heartbeat_at: Option<i64>,
     pub item_count: Option<i64>,
     pub error: Option<String>,
+    /// The instance that claimed the run last (None before its first claim).
+    pub instance: Option<String>,
 }
 
 impl RunRow {
@@ -72,7 +74,7 @@ pub enum FlushOutcome {
 
 const RUN_COLUMNS: &str = "id, dataset_id, status, stage, checkpoint, prev_status, prev_process_rate, prev_error, \
      table_names, max_items_per_sec, process_rate, attempt, queued_at, started_at, claimed_at, claimed_rate, \
-     finished_at, heartbeat_at, item_count, error";
+     finished_at, heartbeat_at, item_count, error, instance";
 
 /// Open runs are the ones the partial unique index allows once per dataset.
 const OPEN: &str = "('queued', 'training', 'paused')";
@@ -181,43 +183,69 @@ impl Store {
     /// The candidate is read first, then its dataset row is locked and the run
     /// claimed with a conditional write; when another worker (or a pause) took
     /// it meanwhile, the next candidate is tried.
-    pub async fn claim_next_run(&self) -> Result<Option<RunRow>, StoreError> {
+    pub async fn claim_next_run(&self, instance: &str) -> Result<Option<RunRow>, StoreError> {
+        // On PostgreSQL the candidate's dataset row is locked as it is picked, and
+        // rows other workers hold are skipped (`SKIP LOCKED`): claims on several
+        // instances spread over the queue instead of racing for its head. The
+        // dataset row is the lock every status write takes first, so the order of
+        // locks stays the same as for user requests.
+        let pick = format!(
+            "SELECT r.id, r.dataset_id FROM training_runs r JOIN datasets d ON d.id = r.dataset_id \
+             WHERE r.status = 'queued' ORDER BY \
+             (SELECT COUNT(*) FROM training_runs r2 JOIN datasets d2 ON d2.id = r2.dataset_id \
+              WHERE r2.status = 'training' AND d2.owner_id = d.owner_id), \
+             (SELECT COALESCE(MAX(r3.claimed_at), 0) FROM training_runs r3 JOIN datasets d3 ON d3.id = r3.dataset_id \
+              WHERE d3.owner_id = d.owner_id), \
+             r.queued_at, r.id LIMIT 1{}",
+            if self.backend == Backend::Postgres {
+                " FOR UPDATE OF d SKIP LOCKED"
+            } else {
+                ""
+            }
+        );
+        let claim = format!(
+            "UPDATE training_runs SET status = $3, attempt = attempt + 1, claimed_at = $1, \
+             claimed_rate = process_rate, started_at = COALESCE(started_at, $1), heartbeat_at = {}, instance = $4 \
+             WHERE id = $2 AND status = $5",
+            self.db_now()
+        );
+        let to = transition(Status::Queued, Event::Claim)
+            .map_err(|r| StoreError::Refused(r.message()))?;
         for _ in 0..8 {
-            let candidate: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT r.id, r.dataset_id FROM training_runs r JOIN datasets d ON d.id = r.dataset_id \
-                 WHERE r.status = 'queued' ORDER BY \
-                 (SELECT COUNT(*) FROM training_runs r2 JOIN datasets d2 ON d2.id = r2.dataset_id \
-                  WHERE r2.status = 'training' AND d2.owner_id = d.owner_id), \
-                 (SELECT COALESCE(MAX(r3.claimed_at), 0) FROM training_runs r3 JOIN datasets d3 ON d3.id = r3.dataset_id \
-                  WHERE d3.owner_id = d.owner_id), \
-                 r.queued_at, r.id LIMIT 1",
-            )
-            .fetch_optional(&self.pool)
-            .await?;
+            let now = now_ms();
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Sqlite {
+                // The first statement writes, so SQLite takes its write lock before reading.
+                sqlx::query("UPDATE training_runs SET status = status WHERE 0 = 1")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let candidate: Option<(i64, i64)> =
+                sqlx::query_as(&pick).fetch_optional(&mut *tx).await?;
             let Some((run_id, dataset_id)) = candidate else {
                 return Ok(None);
             };
-            let now = now_ms();
-            let mut tx = self.pool.begin().await?;
-            self.lock_dataset(&mut tx, dataset_id).await?;
-            let claimed = sqlx::query(
-                "UPDATE training_runs SET status = 'training', attempt = attempt + 1, claimed_at = $1, \
-                 claimed_rate = process_rate, started_at = COALESCE(started_at, $1), heartbeat_at = $1 \
-                 WHERE id = $2 AND status = 'queued'",
-            )
-            .bind(now)
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let claimed = sqlx::query(&claim)
+                .bind(now)
+                .bind(run_id)
+                .bind(to.as_str())
+                .bind(instance)
+                .bind(Status::Queued.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             if claimed == 0 {
                 continue;
             }
-            sqlx::query("UPDATE datasets SET status = 'training', updated_at = $2 WHERE id = $1 AND status = 'queued'")
-                .bind(dataset_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE datasets SET status = $3, updated_at = $2 WHERE id = $1 AND status = $4",
+            )
+            .bind(dataset_id)
+            .bind(now)
+            .bind(to.as_str())
+            .bind(Status::Queued.as_str())
+            .execute(&mut *tx)
+            .await?;
             let sql = format!("SELECT {RUN_COLUMNS} FROM training_runs WHERE id = $1");
             let run: RunRow = sqlx::query_as(&sql)
                 .bind(run_id)
@@ -227,6 +255,15 @@ impl Store {
             return Ok(Some(run));
         }
         Ok(None)
+    }
+
+    /// The database's clock in milliseconds since the epoch, as SQL: leases and
+    /// heartbeats are compared on one clock, whatever the instances' clocks say.
+    fn db_now(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        }
     }
 
     /// Worker transactions start here: on PostgreSQL the dataset row is locked
@@ -402,21 +439,21 @@ impl Store {
         items: &[NewItem],
         logs: &[(&str, String)],
     ) -> Result<FlushOutcome, StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
         self.lock_dataset(&mut tx, run.dataset_id).await?;
-        let status: Option<String> = sqlx::query_scalar(
-            "UPDATE training_runs SET checkpoint = $3, stage = $4, process_rate = $5, heartbeat_at = $6 \
+        let sql = format!(
+            "UPDATE training_runs SET checkpoint = $3, stage = $4, process_rate = $5, heartbeat_at = {} \
              WHERE id = $1 AND attempt = $2 AND status IN ('training', 'paused') RETURNING status",
-        )
-        .bind(run.id)
-        .bind(run.attempt)
-        .bind(serde_json::to_string(&cursor).unwrap_or_default())
-        .bind(i64::from(cursor.stage))
-        .bind(process_rate)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+            self.db_now()
+        );
+        let status: Option<String> = sqlx::query_scalar(&sql)
+            .bind(run.id)
+            .bind(run.attempt)
+            .bind(serde_json::to_string(&cursor).unwrap_or_default())
+            .bind(i64::from(cursor.stage))
+            .bind(process_rate)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(status) = status else {
             return Ok(FlushOutcome::Gone);
         };
@@ -575,38 +612,45 @@ impl Store {
         Ok(true)
     }
 
-    /// Re-queues training runs whose heartbeat is older than `stale_before` (their process died).
+    /// Re-queues training runs whose lease ran out: no heartbeat for `lease_ms`
+    /// on the database's clock (their process died or lost the database).
     /// One transaction per run, taking its locks in the workers' order.
-    pub async fn recover_stale_runs(&self, stale_before: i64) -> Result<Vec<i64>, StoreError> {
-        let stale: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, dataset_id FROM training_runs \
-             WHERE status = 'training' AND (heartbeat_at IS NULL OR heartbeat_at < $1) ORDER BY id",
-        )
-        .bind(stale_before)
+    pub async fn recover_stale_runs(&self, lease_ms: i64) -> Result<Vec<i64>, StoreError> {
+        let expired = format!(
+            "(heartbeat_at IS NULL OR heartbeat_at < {} - $1)",
+            self.db_now()
+        );
+        let stale: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT id, dataset_id FROM training_runs WHERE status = 'training' AND {expired} ORDER BY id"
+        ))
+        .bind(lease_ms)
         .fetch_all(&self.pool)
         .await?;
+        let to = transition(Status::Training, Event::Requeue)
+            .map_err(|r| StoreError::Refused(r.message()))?;
         let mut ids = Vec::with_capacity(stale.len());
         for (run_id, dataset_id) in stale {
             let mut tx = self.pool.begin().await?;
             self.lock_dataset(&mut tx, dataset_id).await?;
-            let requeued = sqlx::query(
-                "UPDATE training_runs SET status = 'queued' \
-                 WHERE id = $1 AND status = 'training' AND (heartbeat_at IS NULL OR heartbeat_at < $2)",
-            )
+            let requeued = sqlx::query(&format!(
+                "UPDATE training_runs SET status = $3 WHERE id = $2 AND status = $4 AND {expired}"
+            ))
+            .bind(lease_ms)
             .bind(run_id)
-            .bind(stale_before)
+            .bind(to.as_str())
+            .bind(Status::Training.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if requeued == 0 {
                 continue;
             }
-            sqlx::query(
-                "UPDATE datasets SET status = 'queued' WHERE id = $1 AND status = 'training'",
-            )
-            .bind(dataset_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE datasets SET status = $2 WHERE id = $1 AND status = $3")
+                .bind(dataset_id)
+                .bind(to.as_str())
+                .bind(Status::Training.as_str())
+                .execute(&mut *tx)
+                .await?;
             write_log(
                 &mut tx,
                 dataset_id,
@@ -623,15 +667,16 @@ impl Store {
 
     /// The worker's heartbeat; `false` when the run is no longer this worker's training run.
     pub async fn heartbeat(&self, run: &RunRow) -> Result<bool, StoreError> {
-        let n = sqlx::query(
-            "UPDATE training_runs SET heartbeat_at = $3 WHERE id = $1 AND attempt = $2 AND status = 'training'",
-        )
-        .bind(run.id)
-        .bind(run.attempt)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let sql = format!(
+            "UPDATE training_runs SET heartbeat_at = {} WHERE id = $1 AND attempt = $2 AND status = 'training'",
+            self.db_now()
+        );
+        let n = sqlx::query(&sql)
+            .bind(run.id)
+            .bind(run.attempt)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 

@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio_util::sync::CancellationToken;
-
 use super::stage::{RunContext, StageError};
 use super::stages;
 use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
@@ -36,8 +34,8 @@ pub enum Interrupt {
 /// this only makes the task stop after its current item instead of at its next checkpoint).
 #[derive(Clone, Default)]
 pub struct RunSignal {
-    token: CancellationToken,
     reason: Arc<AtomicU8>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl RunSignal {
@@ -45,7 +43,7 @@ impl RunSignal {
         let _ = self
             .reason
             .compare_exchange(0, why as u8, Ordering::SeqCst, Ordering::SeqCst);
-        self.token.cancel();
+        self.wake.notify_waiters();
     }
 
     pub fn check(&self) -> Option<Interrupt> {
@@ -58,8 +56,28 @@ impl RunSignal {
         }
     }
 
+    /// Forgets a spurious interrupt: [`RunSignal::cancelled`] waits again (so
+    /// the speed limit keeps working for the rest of the run).
+    pub fn clear(&self) {
+        self.reason.store(0, Ordering::SeqCst);
+    }
+
+    /// Resolves once an interrupt is pending (at once if one already is).
     pub async fn cancelled(&self) {
-        self.token.cancelled().await
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.check().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether both are the same task's signal.
+    pub fn same(&self, other: &RunSignal) -> bool {
+        Arc::ptr_eq(&self.reason, &other.reason)
     }
 }
 
@@ -291,7 +309,7 @@ async fn execute_inner(
             if let Some(why) = signal.check() {
                 match stop(&mut cp, &mut ctx, cursor, progress, why).await? {
                     Some(outcome) => return Ok(outcome),
-                    None => signal.reason.store(0, Ordering::SeqCst),
+                    None => signal.clear(),
                 }
             }
             tokio::select! {
@@ -394,4 +412,39 @@ async fn stop(
         source.close().await;
     }
     Ok(Some(outcome))
+}
+
+#[cfg(test)]
+mod signal_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_cleared_interrupt_waits_again() {
+        let s = RunSignal::default();
+        s.interrupt(Interrupt::Pause);
+        assert_eq!(s.check(), Some(Interrupt::Pause));
+        tokio::time::timeout(Duration::from_millis(100), s.cancelled())
+            .await
+            .expect("a pending interrupt resolves at once");
+        // Spurious: cleared, so the speed limit's wait must not end early any more.
+        s.clear();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), s.cancelled())
+                .await
+                .is_err(),
+            "after clear() the wait goes on"
+        );
+        // A later interrupt still wakes a waiter.
+        let waiter = {
+            let s = s.clone();
+            tokio::spawn(async move { s.cancelled().await })
+        };
+        tokio::task::yield_now().await;
+        s.interrupt(Interrupt::Cancel);
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert!(s.same(&s.clone()) && !s.same(&RunSignal::default()));
+    }
 }
