@@ -250,7 +250,6 @@ fn runner_config(config: &Config, embedder: Option<Embedder>, secrets: Secrets) 
             source_policy: source_policy(config),
             examples_table_budget: config.examples_table_budget,
         },
-        ..RunnerConfig::default()
     }
 }
 
