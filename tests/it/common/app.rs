@@ -43,6 +43,12 @@ pub struct Options {
     pub source_policy: SourcePolicy,
     /// Stage 4's time budget per table.
     pub examples_table_budget: std::time::Duration,
+    /// Another instance's database: the app joins it (and does not drop it).
+    pub shared_database: Option<String>,
+    /// `DATATRAIN_KEY` (instances of one store share it).
+    pub key: Option<Vec<u8>>,
+    /// `DATATRAIN_INSTANCE`.
+    pub instance: Option<String>,
 }
 
 impl Default for Options {
@@ -60,6 +66,9 @@ impl Default for Options {
             workers: 2,
             source_policy: SourcePolicy::default(),
             examples_table_budget: std::time::Duration::from_secs(30),
+            shared_database: None,
+            key: None,
+            instance: None,
         }
     }
 }
@@ -77,15 +86,18 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let sources_dir = dir.path().join("sources");
     std::fs::create_dir_all(&sources_dir).unwrap();
     chinook_sqlite_copy(&sources_dir);
-    let (database_url, pg_db, db_file) = match options.meta {
-        Meta::Sqlite => {
-            let file = dir.path().join("datatrain.db");
-            (format!("sqlite://{}", file.display()), None, Some(file))
-        }
-        Meta::Postgres => {
-            let name = unique_db_name().replace("dt_src_", "dt_app_");
-            (format!("{}/{}", pg_admin_url(), name), Some(name), None)
-        }
+    let (database_url, pg_db, db_file) = match (&options.shared_database, options.meta) {
+        (Some(url), _) => (url.clone(), None, None),
+        (None, meta) => match meta {
+            Meta::Sqlite => {
+                let file = dir.path().join("datatrain.db");
+                (format!("sqlite://{}", file.display()), None, Some(file))
+            }
+            Meta::Postgres => {
+                let name = unique_db_name().replace("dt_src_", "dt_app_");
+                (format!("{}/{}", pg_admin_url(), name), Some(name), None)
+            }
+        },
     };
     let config = Config {
         database_url: database_url.clone(),
@@ -105,6 +117,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         max_run_seconds: options.max_run_seconds,
         public_origin: options.public_origin,
         trusted_proxies: options.trusted_proxies,
+        key: options.key.map(datatrain::server::config::SecretKey),
+        instance: options
+            .instance
+            .unwrap_or_else(|| Config::default().instance),
         ..Config::default()
     };
     let app = Application::build(config).await.expect("the app builds");
