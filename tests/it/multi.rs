@@ -289,7 +289,7 @@ async fn a_killed_instances_run_continues_on_the_other_with_the_same_collection(
     let name = unique_db_name().replace("dt_src_", "dt_multi_");
     let db = format!("{}/{name}", pg_admin_url());
     let ports = [free_port(), free_port()];
-    let mut procs = vec![Some(start_instance(dir.path(), &db, "one", ports[0])), None];
+    let mut procs = [Some(start_instance(dir.path(), &db, "one", ports[0])), None];
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()
