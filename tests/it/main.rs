@@ -6,6 +6,7 @@
 //! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
 //! - `source_policy`: the source policy over HTTP, runs that lose their source, stage 4's budget;
 //! - `dense`: dense retrieval through an embeddings endpoint;
+//! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
@@ -20,6 +21,7 @@ mod api;
 mod crash;
 mod dense;
 mod engine;
+mod inflight;
 mod multi;
 mod source_policy;
 mod sources;

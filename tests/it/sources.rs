@@ -79,9 +79,9 @@ async fn table_count(source: &Source, dialect: Dialect, pascal: &str) -> i64 {
         dialect.quote(&n(dialect, pascal))
     );
     match source {
-        Source::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-        Source::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-        Source::Mysql(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Sqlite(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Postgres(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Mysql(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
     }
 }
 
@@ -313,9 +313,9 @@ async fn exercise_chinook(source: &Source) {
     // The source's own connections are read-only too.
     let sql = format!("DELETE FROM {}", q("PlaylistTrack"));
     let write = match source {
-        Source::Sqlite(p) => sqlx::query(&sql).execute(p).await.map(drop),
-        Source::Postgres(p) => sqlx::query(&sql).execute(p).await.map(drop),
-        Source::Mysql(p) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Sqlite(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Postgres(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Mysql(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
     };
     assert!(write.is_err(), "a write through the source pool must fail");
     assert_eq!(

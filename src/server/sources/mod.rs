@@ -122,10 +122,126 @@ impl Default for QueryLimits {
 
 /// An open connection (a small pool) to one source database.
 pub enum Source {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-    Mysql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool, Canceller),
+    Postgres(sqlx::PgPool, Canceller),
+    Mysql(sqlx::MySqlPool, Canceller),
 }
+
+/// Stops the queries running on a source's connections, from outside them:
+/// PostgreSQL `pg_cancel_backend` and MySQL `KILL QUERY` on a separate
+/// connection (the ids of the pool's connections are recorded as they open),
+/// SQLite through the progress handler every query runs with. Once cancelled,
+/// SQLite queries stop at once until [`Canceller::resume`].
+#[derive(Clone, Default)]
+pub struct Canceller {
+    inner: std::sync::Arc<CancelInner>,
+}
+
+#[derive(Default)]
+struct CancelInner {
+    /// Backend pids (PostgreSQL) or connection ids (MySQL) of the pool's connections.
+    ids: std::sync::Mutex<Vec<u64>>,
+    /// Checked by SQLite's progress handler.
+    cancelled: std::sync::atomic::AtomicBool,
+    /// How to open the separate connection that cancels.
+    connect: std::sync::Mutex<Option<CancelVia>>,
+}
+
+#[derive(Clone)]
+enum CancelVia {
+    Postgres(sqlx::postgres::PgConnectOptions),
+    Mysql(sqlx::mysql::MySqlConnectOptions),
+}
+
+impl Canceller {
+    fn record(&self, id: u64) {
+        let mut ids = self
+            .inner
+            .ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+
+    fn set_connect(&self, via: CancelVia) {
+        *self
+            .inner
+            .connect
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(via);
+    }
+
+    /// The flag SQLite's progress handler reads.
+    fn flag(&self) -> std::sync::Arc<CancelInner> {
+        self.inner.clone()
+    }
+
+    /// Lets SQLite queries run again (after a spurious interrupt).
+    pub fn resume(&self) {
+        self.inner
+            .cancelled
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn cancel(&self) {
+        use sqlx::{ConnectOptions, Connection};
+        self.inner
+            .cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let ids: Vec<u64> = self
+            .inner
+            .ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let via = self
+            .inner
+            .connect
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if ids.is_empty() {
+            return;
+        }
+        let work = async {
+            match via {
+                Some(CancelVia::Postgres(opts)) => {
+                    let mut conn = opts.connect().await?;
+                    for id in ids {
+                        sqlx::query("SELECT pg_cancel_backend($1)")
+                            .bind(id as i32)
+                            .execute(&mut conn)
+                            .await?;
+                    }
+                    conn.close().await
+                }
+                Some(CancelVia::Mysql(opts)) => {
+                    let mut conn = opts.connect().await?;
+                    for id in ids {
+                        // Unknown ids (a closed connection) are an error: go on with the others.
+                        let _ = sqlx::query(&format!("KILL QUERY {id}"))
+                            .execute(&mut conn)
+                            .await;
+                    }
+                    conn.close().await
+                }
+                None => Ok(()),
+            }
+        };
+        match tokio::time::timeout(CANCEL_TIMEOUT, work).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %error_message(&e), "cannot cancel the source's queries")
+            }
+            Err(_) => tracing::warn!("cancelling the source's queries timed out"),
+        }
+    }
+}
+
+/// How long cancelling the queries in flight may take.
+pub const CANCEL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long opening a source may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -158,18 +274,18 @@ impl Source {
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Source::Sqlite(_) => Dialect::Sqlite,
-            Source::Postgres(_) => Dialect::Postgres,
-            Source::Mysql(_) => Dialect::Mysql,
+            Source::Sqlite(..) => Dialect::Sqlite,
+            Source::Postgres(..) => Dialect::Postgres,
+            Source::Mysql(..) => Dialect::Mysql,
         }
     }
 
     /// The base tables (no views, no internal tables), sorted by name.
     pub async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
         let mut tables = match self {
-            Source::Sqlite(pool) => sqlite::list_tables(pool).await?,
-            Source::Postgres(pool) => postgres::list_tables(pool).await?,
-            Source::Mysql(pool) => mysql::list_tables(pool).await?,
+            Source::Sqlite(pool, _) => sqlite::list_tables(pool).await?,
+            Source::Postgres(pool, _) => postgres::list_tables(pool).await?,
+            Source::Mysql(pool, _) => mysql::list_tables(pool).await?,
         };
         tables.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tables)
@@ -210,9 +326,9 @@ impl Source {
     /// which checks the names first). The name is bound, never spliced.
     pub async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError> {
         match self {
-            Source::Sqlite(pool) => sqlite::table_schema(pool, name).await,
-            Source::Postgres(pool) => postgres::table_schema(pool, name).await,
-            Source::Mysql(pool) => mysql::table_schema(pool, name).await,
+            Source::Sqlite(pool, _) => sqlite::table_schema(pool, name).await,
+            Source::Postgres(pool, _) => postgres::table_schema(pool, name).await,
+            Source::Mysql(pool, _) => mysql::table_schema(pool, name).await,
         }
     }
 
@@ -224,9 +340,9 @@ impl Source {
         let body = query_body(sql, self.dialect())?;
         let wrapped = format!("SELECT * FROM (\n{body}\n) AS q LIMIT {}", limits.max_rows);
         match self {
-            Source::Sqlite(pool) => sqlite::check_query(pool, &wrapped, limits).await,
-            Source::Postgres(pool) => postgres::check_query(pool, &wrapped, limits).await,
-            Source::Mysql(pool) => mysql::check_query(pool, &wrapped, body, limits).await,
+            Source::Sqlite(pool, c) => sqlite::check_query(pool, &wrapped, limits, c.flag()).await,
+            Source::Postgres(pool, _) => postgres::check_query(pool, &wrapped, limits).await,
+            Source::Mysql(pool, _) => mysql::check_query(pool, &wrapped, body, limits).await,
         }
     }
 
@@ -244,19 +360,35 @@ impl Source {
             "SELECT COUNT(*) FROM (SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}) AS d"
         );
         let n = match self {
-            Source::Sqlite(pool) => sqlite::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
-            Source::Postgres(pool) => postgres::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
-            Source::Mysql(pool) => mysql::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
+            Source::Sqlite(pool, c) => {
+                sqlite::scalar_i64(pool, &sql, DISTINCT_TIMEOUT, c.flag()).await?
+            }
+            Source::Postgres(pool, _) => postgres::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
+            Source::Mysql(pool, _) => mysql::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
         };
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Stops the queries in flight on this source (within [`CANCEL_TIMEOUT`]);
+    /// SQLite queries keep stopping until [`Source::resume_queries`].
+    pub async fn cancel_queries(&self) {
+        match self {
+            Source::Sqlite(_, c) | Source::Postgres(_, c) | Source::Mysql(_, c) => c.cancel().await,
+        }
+    }
+
+    pub fn resume_queries(&self) {
+        match self {
+            Source::Sqlite(_, c) | Source::Postgres(_, c) | Source::Mysql(_, c) => c.resume(),
+        }
     }
 
     /// Closes all connections.
     pub async fn close(&self) {
         match self {
-            Source::Sqlite(pool) => pool.close().await,
-            Source::Postgres(pool) => pool.close().await,
-            Source::Mysql(pool) => pool.close().await,
+            Source::Sqlite(pool, _) => pool.close().await,
+            Source::Postgres(pool, _) => pool.close().await,
+            Source::Mysql(pool, _) => pool.close().await,
         }
     }
 }

@@ -8,9 +8,9 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, MySqlPool, Row};
 
 use super::{
-    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Resolved, Source,
-    SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error, endpoint,
-    error_message, query_error,
+    CONNECT_TIMEOUT, CancelVia, Canceller, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits,
+    Resolved, Source, SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error,
+    endpoint, error_message, query_error,
 };
 
 const READ_ONLY: &str = "SET SESSION TRANSACTION READ ONLY";
@@ -54,16 +54,24 @@ pub(super) async fn open(
             )));
         }
     }
+    let canceller = Canceller::default();
+    canceller.set_connect(CancelVia::Mysql(opts.clone()));
+    let recorder = canceller.clone();
     let pool = MySqlPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(Duration::from_secs(120))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
+            let recorder = recorder.clone();
             Box::pin(async move {
                 // Very old servers lack it; check_query still uses a read-only transaction.
                 if let Err(e) = conn.execute(READ_ONLY).await {
                     tracing::warn!(error = %error_message(&e), "cannot make the MySQL session read-only");
                 }
+                let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                recorder.record(id);
                 Ok(())
             })
         })
@@ -72,7 +80,7 @@ pub(super) async fn open(
         pool.close().await;
         return Err(connect_error(url, &e));
     }
-    Ok(Source::Mysql(pool))
+    Ok(Source::Mysql(pool, canceller))
 }
 
 pub(super) async fn list_tables(pool: &MySqlPool) -> Result<Vec<TableInfo>, SourceError> {

@@ -8,9 +8,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgPool, Row};
 
 use super::{
-    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Resolved, Source,
-    SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error, endpoint,
-    query_error,
+    CONNECT_TIMEOUT, CancelVia, Canceller, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits,
+    Resolved, Source, SourceError, SourceUrl, TableInfo, TableSchema, catalog_error, connect_error,
+    endpoint, query_error,
 };
 
 const READ_ONLY: &str = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY";
@@ -51,13 +51,21 @@ pub(super) async fn open(
             )));
         }
     }
+    let canceller = Canceller::default();
+    canceller.set_connect(CancelVia::Postgres(opts.clone()));
+    let recorder = canceller.clone();
     let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(CONNECT_TIMEOUT)
         .idle_timeout(Duration::from_secs(120))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
+            let recorder = recorder.clone();
             Box::pin(async move {
                 conn.execute(READ_ONLY).await?;
+                let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                recorder.record(pid as u64);
                 Ok(())
             })
         })
@@ -67,7 +75,7 @@ pub(super) async fn open(
         pool.close().await;
         return Err(connect_error(url, &e));
     }
-    Ok(Source::Postgres(pool))
+    Ok(Source::Postgres(pool, canceller))
 }
 
 pub(super) async fn list_tables(pool: &PgPool) -> Result<Vec<TableInfo>, SourceError> {

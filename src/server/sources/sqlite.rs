@@ -1,14 +1,16 @@
 //! SQLite sources: opened read-only (and `query_only`), catalog read through
 //! the `pragma_*` table-valued functions with the table name bound.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Executor, Row, SqlitePool};
 
 use super::{
-    CONNECT_TIMEOUT, ColumnSchema, ForeignKey, MAX_CONNECTIONS, QueryLimits, Source, SourceError,
-    SourceUrl, TableInfo, TableSchema, catalog_error, error_message, query_error,
+    CONNECT_TIMEOUT, CancelInner, Canceller, ColumnSchema, ForeignKey, MAX_CONNECTIONS,
+    QueryLimits, Source, SourceError, SourceUrl, TableInfo, TableSchema, catalog_error,
+    error_message, query_error,
 };
 
 /// How many SQLite VM instructions run between two checks of the deadline.
@@ -46,7 +48,7 @@ pub(super) async fn open(url: &SourceUrl) -> Result<Source, SourceError> {
             hide_path(error_message(&e))
         )));
     }
-    Ok(Source::Sqlite(pool))
+    Ok(Source::Sqlite(pool, Canceller::default()))
 }
 
 pub(super) async fn list_tables(pool: &SqlitePool) -> Result<Vec<TableInfo>, SourceError> {
@@ -164,6 +166,7 @@ pub(super) async fn check_query(
     pool: &SqlitePool,
     wrapped: &str,
     limits: QueryLimits,
+    cancel: std::sync::Arc<CancelInner>,
 ) -> Result<(), SourceError> {
     let mut conn = pool
         .acquire()
@@ -174,7 +177,9 @@ pub(super) async fn check_query(
     conn.lock_handle()
         .await
         .map_err(|e| query_error(e, limits.timeout))?
-        .set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
+        .set_progress_handler(PROGRESS_OPS, move || {
+            Instant::now() < deadline && !cancel.cancelled.load(Ordering::SeqCst)
+        });
     let work = async {
         conn.execute("BEGIN").await?;
         let res = sqlx::query(wrapped)
@@ -208,13 +213,16 @@ pub(super) async fn scalar_i64(
     pool: &SqlitePool,
     sql: &str,
     timeout: Duration,
+    cancel: std::sync::Arc<CancelInner>,
 ) -> Result<i64, SourceError> {
     let mut conn = pool.acquire().await.map_err(|e| query_error(e, timeout))?;
     let deadline = Instant::now() + timeout;
     conn.lock_handle()
         .await
         .map_err(|e| query_error(e, timeout))?
-        .set_progress_handler(PROGRESS_OPS, move || Instant::now() < deadline);
+        .set_progress_handler(PROGRESS_OPS, move || {
+            Instant::now() < deadline && !cancel.cancelled.load(Ordering::SeqCst)
+        });
     let res = tokio::time::timeout(
         timeout,
         sqlx::query_scalar::<_, i64>(sql)

@@ -306,15 +306,36 @@ async fn execute_inner(
             ));
         }
         for index in start..total {
-            if let Some(why) = signal.check() {
-                match stop(&mut cp, &mut ctx, cursor, progress, why).await? {
-                    Some(outcome) => return Ok(outcome),
-                    None => signal.clear(),
+            // An interrupt stops the item itself, not only the loop: the item's
+            // future (and with it the next source query) is dropped, and the query
+            // in flight is cancelled on the source. The item runs again on resume.
+            loop {
+                if let Some(why) = signal.check() {
+                    match stop(&mut cp, &mut ctx, cursor, progress, why).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => {
+                            signal.clear();
+                            if let Some(source) = &ctx.source {
+                                source.resume_queries();
+                            }
+                        }
+                    }
                 }
-            }
-            tokio::select! {
-                done = stage.run_item(&mut ctx, index) => done?,
-                _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
+                let finished = tokio::select! {
+                    biased;
+                    done = stage.run_item(&mut ctx, index) => {
+                        done?;
+                        true
+                    }
+                    _ = signal.cancelled() => false,
+                    _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
+                };
+                if finished {
+                    break;
+                }
+                if let Some(source) = &ctx.source {
+                    source.cancel_queries().await;
+                }
             }
             if finished_before {
                 continue;
