@@ -27,40 +27,75 @@ fn argon2() -> Argon2<'static> {
     )
 }
 
-/// Hashes and checks passwords, a bounded number at a time.
+/// Hashes and checks passwords, a bounded number at a time, on a fixed set
+/// of threads of its own: each thread reuses its memory from one hash to the
+/// next, so the memory in use stays near `concurrency` × 19 MiB however many
+/// logins arrive (short-lived blocking threads would each keep their own).
 #[derive(Clone)]
 pub struct Passwords {
     slots: Arc<Semaphore>,
     wait: Duration,
+    jobs: std::sync::mpsc::SyncSender<Job>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
 
 impl Passwords {
     /// At most `concurrency` hashes at once (at least one).
     pub fn new(concurrency: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(concurrency);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..concurrency {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = {
+                            let queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+                            queue.recv()
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            // Every sender is gone: the service stopped.
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
         Passwords {
-            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots: Arc::new(Semaphore::new(concurrency)),
             wait: HASH_WAIT,
+            jobs,
         }
     }
 
-    /// Runs `work` on a blocking thread once a slot is free; 503 after waiting [`HASH_WAIT`].
+    /// Runs `work` on a hashing thread once a slot is free; 503 after waiting [`HASH_WAIT`].
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let permit = match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await
+        let _permit = match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await
         {
             Ok(Ok(permit)) => permit,
             _ => return Err(AppError::Unavailable(BUSY.into())),
         };
-        tokio::task::spawn_blocking(move || {
-            let out = work();
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        // A slot is held: at most `concurrency` jobs are queued or running, so
+        // the queue (of that size) has room.
+        self.jobs.try_send(job).map_err(|e| {
+            tracing::error!(error = %e, "cannot hand a password to the hashing threads");
+            AppError::Internal
+        })?;
+        result.await.map_err(|_| {
+            tracing::error!("password hashing task failed");
             AppError::Internal
         })
     }
