@@ -6,7 +6,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-retrieval bench-dense clean
+.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-multi bench-retrieval bench-dense clean
 
 ## Installs the build tools that are missing (each step is skipped when already there).
 setup-build:
@@ -54,6 +54,10 @@ bench: setup-test
 ## 128 concurrent failed logins: the server's memory and /api/health meanwhile (bounded hashing).
 bench-abuse: build
 	scripts/bench-login-flood.sh
+
+## Several instances on one PostgreSQL: cross-instance pause latency, takeover after kill -9, throughput.
+bench-multi: build
+	scripts/bench-multi.sh
 
 ## Retrieval quality on 5 merged Spider dev databases (English and Chinese questions).
 bench-retrieval:
