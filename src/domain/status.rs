@@ -62,6 +62,63 @@ impl fmt::Display for Status {
     }
 }
 
+/// A training run's status: a dataset's while it runs, and `cancelled` once a
+/// user cancelled it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Training,
+    Paused,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Queued,
+        RunStatus::Training,
+        RunStatus::Paused,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Training => "training",
+            RunStatus::Paused => "paused",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The run's status for a dataset status the state machine decided.
+    pub fn of(status: Status) -> Option<RunStatus> {
+        match status {
+            Status::Queued => Some(RunStatus::Queued),
+            Status::Training => Some(RunStatus::Training),
+            Status::Paused => Some(RunStatus::Paused),
+            Status::Completed => Some(RunStatus::Completed),
+            Status::Failed => Some(RunStatus::Failed),
+            Status::Pending => None,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What is asked of a dataset's training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -234,5 +291,11 @@ mod tests {
             );
         }
         assert_eq!(Status::parse("Training"), None);
+        for s in RunStatus::ALL {
+            assert_eq!(RunStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(RunStatus::parse("pending"), None);
+        assert_eq!(RunStatus::of(Completed), Some(RunStatus::Completed));
+        assert_eq!(RunStatus::of(Pending), None);
     }
 }

@@ -822,3 +822,22 @@ async fn a_second_instance_on_one_sqlite_store_refuses_to_start() {
         .await
         .expect("second after the first");
 }
+
+#[tokio::test]
+async fn a_stored_status_that_does_not_parse_is_an_error_not_a_default() {
+    let app = spawn_app(Meta::Sqlite).await;
+    let c = app.user("tess").await;
+    let id = c.chinook("chinook").await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE datasets SET status = 'weird' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (s, b) = c.get(&format!("/api/datasets/{id}")).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{b}");
+    assert_eq!(b, json!({"detail": "Internal server error"}));
+    app.stop().await;
+}

@@ -382,7 +382,7 @@ async fn graceful_shutdown_requeues(meta: Meta) {
     let p = w.progress(id).await;
     assert_eq!(p.status, Status::Queued, "{p:?}");
     let row = w.store.run(run).await.unwrap().unwrap();
-    assert_eq!(row.status, "queued");
+    assert_eq!(row.status, datatrain::domain::status::RunStatus::Queued);
     assert!(row.process_rate > 0.0);
     w.cleanup().await;
 }

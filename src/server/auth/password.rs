@@ -79,11 +79,11 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await
-        {
-            Ok(Ok(permit)) => permit,
-            _ => return Err(AppError::Unavailable(BUSY.into())),
-        };
+        let _permit =
+            match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => return Err(AppError::Unavailable(BUSY.into())),
+            };
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = done.send(work());

@@ -182,7 +182,7 @@ impl Services {
 }
 
 pub(crate) fn status_of(row: &DatasetRow) -> Status {
-    Status::parse(&row.status).unwrap_or(Status::Failed)
+    row.status
 }
 
 pub(crate) fn dataset_view(row: &DatasetRow) -> DatasetView {

@@ -169,7 +169,7 @@ impl Services {
                 .map_err(refused)?;
                 continue;
             };
-            let before = Status::parse(&run.prev_status).unwrap_or(Status::Pending);
+            let before = run.prev_status;
             let to = transition(from, Event::Cancel { before_run: before }).map_err(refused)?;
             if self.inner.store.cancel_open_run(id, from, &run, to).await? {
                 self.inner.runner.interrupt(id, Interrupt::Cancel);
@@ -211,7 +211,7 @@ impl Services {
             .progress(id, user.id)
             .await?
             .ok_or_else(AppError::not_found)?;
-        let status = Status::parse(&p.status).unwrap_or(Status::Failed);
+        let status = p.status;
         let eta_seconds = match (status, p.claimed_at, p.claimed_rate) {
             (Status::Training, Some(claimed_at), Some(claimed_rate))
                 if p.process_rate > claimed_rate + 0.5 =>
@@ -273,7 +273,7 @@ impl Services {
             };
             out.push(RunView {
                 id: run.id,
-                status: run.status,
+                status: run.status.to_string(),
                 started_at: run.started_at.map(format_ms),
                 finished_at: run.finished_at.map(format_ms),
                 items,

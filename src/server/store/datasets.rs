@@ -15,7 +15,7 @@ pub struct DatasetRow {
     pub source_secret: Option<String>,
     /// JSON array of the last chosen table names.
     pub table_names: String,
-    pub status: String,
+    pub status: crate::domain::status::Status,
     pub process_rate: f64,
     pub error_msg: Option<String>,
     pub last_train_at: Option<i64>,

@@ -10,6 +10,7 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::{Any, AnyPool, Executor};
 use std::time::Duration;
 
+mod codec;
 mod control;
 mod datasets;
 mod items;

@@ -7,16 +7,16 @@ use super::items::NewItem;
 use super::logs::write_log;
 use super::{Backend, Store, StoreError, now_ms, unique};
 use crate::domain::progress::Cursor;
-use crate::domain::status::{Event, Status, transition};
+use crate::domain::status::{Event, RunStatus, Status, transition};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
     pub id: i64,
     pub dataset_id: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub stage: i64,
     pub checkpoint: String,
-    pub prev_status: String,
+    pub prev_status: Status,
     pub prev_process_rate: f64,
     pub prev_error: Option<String>,
     pub table_names: String,
@@ -48,12 +48,12 @@ impl RunRow {
 /// What the progress endpoint needs, in one query.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProgressRow {
-    pub status: String,
+    pub status: Status,
     pub process_rate: f64,
     pub error_msg: Option<String>,
     pub last_train_at: Option<i64>,
     pub run_id: Option<i64>,
-    pub run_status: Option<String>,
+    pub run_status: Option<RunStatus>,
     pub stage: Option<i64>,
     pub queued_at: Option<i64>,
     pub claimed_at: Option<i64>,
