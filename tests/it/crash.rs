@@ -5,18 +5,10 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::app::Client;
+use crate::common::app::{Client, free_port, wait_healthy};
 use datatrain::server::store::Store;
 use reqwest::StatusCode;
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start_server(dir: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_datatrain"))
@@ -32,22 +24,6 @@ fn start_server(dir: &std::path::Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the server starts")
-}
-
-async fn wait_healthy(client: &Client) {
-    for _ in 0..600 {
-        if let Ok(r) = client
-            .http
-            .get(format!("{}/api/health", client.base))
-            .send()
-            .await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

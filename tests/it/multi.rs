@@ -6,7 +6,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::app::{Client, Meta, Options, TestApp, spawn_app_with};
+use crate::common::app::{Client, Meta, Options, TestApp, free_port, spawn_app_with, wait_healthy};
 use crate::common::sources::{Server, drop_database, pg_admin_url, unique_db_name};
 use crate::common::world::World;
 use datatrain::server::store::Store;
@@ -242,14 +242,6 @@ async fn a_logout_is_seen_by_the_other_instance_and_starts_make_one_run() {
     a.stop().await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_instance(dir: &std::path::Path, db: &str, name: &str, port: u16) -> Child {
     use base64::Engine;
     Command::new(env!("CARGO_BIN_EXE_datatrain"))
@@ -267,18 +259,6 @@ fn start_instance(dir: &std::path::Path, db: &str, name: &str, port: u16) -> Chi
         .stderr(Stdio::null())
         .spawn()
         .expect("the instance starts")
-}
-
-async fn healthy(c: &Client) {
-    for _ in 0..600 {
-        if let Ok(r) = c.http.get(format!("{}/api/health", c.base)).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the instance did not come up");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,10 +281,10 @@ async fn a_killed_instances_run_continues_on_the_other_with_the_same_collection(
             http: http.clone(),
         })
         .collect();
-    healthy(&clients[0]).await;
+    wait_healthy(&clients[0]).await;
     // The second starts once the first created the schema.
     procs[1] = Some(start_instance(dir.path(), &db, "two", ports[1]));
-    healthy(&clients[1]).await;
+    wait_healthy(&clients[1]).await;
     let c = &clients[0];
     let creds = json!({"username": "kill", "password": "train-Knowledge-42"});
     assert_eq!(

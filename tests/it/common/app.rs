@@ -260,3 +260,29 @@ impl Client {
         panic!("timed out waiting for {what}");
     }
 }
+
+/// A free TCP port on loopback (for server processes started by a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (bounded) until the server behind `client` answers `/api/health` with 200.
+pub async fn wait_healthy(client: &Client) {
+    for _ in 0..600 {
+        if let Ok(r) = client
+            .http
+            .get(format!("{}/api/health", client.base))
+            .send()
+            .await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
