@@ -207,12 +207,14 @@ pub fn transition(from: Status, event: Event) -> Result<Status, Refusal> {
     }
 }
 
-/// The statuses from which `event` is allowed (used to build conditional writes).
-pub fn allowed_from(event: Event) -> Vec<Status> {
-    Status::ALL
-        .into_iter()
-        .filter(|s| transition(*s, event).is_ok())
-        .collect()
+/// The status of the dataset's run once `event` moved the dataset to `to`: a
+/// cancelled run, and the paused run whose data is deleted, end `cancelled`;
+/// otherwise the run follows its dataset.
+pub fn run_status_after(event: Event, to: Status) -> Option<RunStatus> {
+    match event {
+        Event::Cancel { .. } | Event::DeleteData => Some(RunStatus::Cancelled),
+        _ => RunStatus::of(to),
+    }
 }
 
 #[cfg(test)]
@@ -272,12 +274,24 @@ mod tests {
     }
 
     #[test]
-    fn allowed_from_follows_the_table() {
-        assert_eq!(allowed_from(Event::Start), vec![Pending, Completed, Failed]);
-        assert_eq!(allowed_from(Event::Pause), vec![Queued, Training]);
+    fn runs_follow_their_dataset_except_when_cancelled() {
         assert_eq!(
-            allowed_from(Event::DeleteData),
-            vec![Pending, Paused, Completed, Failed]
+            run_status_after(Event::Claim, Training),
+            Some(RunStatus::Training)
+        );
+        assert_eq!(
+            run_status_after(Event::Finish, Completed),
+            Some(RunStatus::Completed)
+        );
+        assert_eq!(
+            run_status_after(Event::Requeue, Queued),
+            Some(RunStatus::Queued)
+        );
+        let cancel = Event::Cancel { before_run: Failed };
+        assert_eq!(run_status_after(cancel, Failed), Some(RunStatus::Cancelled));
+        assert_eq!(
+            run_status_after(Event::DeleteData, Pending),
+            Some(RunStatus::Cancelled)
         );
     }
 

@@ -136,15 +136,15 @@ impl Services {
         for _ in 0..RETRIES {
             let row = self.owned(user, id).await?;
             let from = status_of(&row);
-            let to = transition(from, event).map_err(refused)?;
+            transition(from, event).map_err(refused)?;
             match self
                 .inner
                 .store
-                .set_open_run_status(id, from, to, log, self.inner.max_active_runs_per_user)
+                .change_open_run(id, from, event, log, self.inner.max_active_runs_per_user)
                 .await
             {
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) => {}
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
                 Err(StoreError::Limit) => return Err(self.too_many_active()),
                 Err(e) => return Err(e.into()),
             }
@@ -169,9 +169,14 @@ impl Services {
                 .map_err(refused)?;
                 continue;
             };
-            let before = run.prev_status;
-            let to = transition(from, Event::Cancel { before_run: before }).map_err(refused)?;
-            if self.inner.store.cancel_open_run(id, from, &run, to).await? {
+            transition(
+                from,
+                Event::Cancel {
+                    before_run: run.prev_status,
+                },
+            )
+            .map_err(refused)?;
+            if self.inner.store.cancel_open_run(id, from, &run).await? {
                 self.inner.runner.interrupt(id, Interrupt::Cancel);
                 return Ok(message("Training cancelled"));
             }
