@@ -279,11 +279,12 @@ async fn execute_inner(
     let deadline = tokio::time::Instant::now() + env.max_run;
 
     for stage in stages::all() {
-        let n = stage.number();
-        // Stages before the cursor are done: stage 1 runs again (it only reads and
-        // later stages need what it extracts); the others are skipped.
+        let info = stage.info();
+        let n = info.number;
+        // Stages before the cursor are done: the ones that re-run on resume run
+        // again from their first item (emitting nothing), the others are skipped.
         let finished_before = n < resume.stage;
-        if finished_before && n != 1 {
+        if finished_before && !info.reruns_on_resume {
             continue;
         }
         ctx.emitting = !finished_before;
@@ -291,7 +292,9 @@ async fn execute_inner(
             planned = stage.plan(&mut ctx) => planned?,
             _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
         };
-        let start = if n == resume.stage && n != 1 {
+        // A stage that re-runs on resume always starts from its first item: what
+        // it builds in memory must be whole.
+        let start = if n == resume.stage && !info.reruns_on_resume {
             resume.next.min(total)
         } else {
             0
@@ -301,7 +304,7 @@ async fn execute_inner(
                 "info",
                 format!(
                     "Stage {n}/{STAGE_COUNT} started: {} ({total} items)",
-                    stage.title()
+                    info.title_en
                 ),
             ));
         }
@@ -340,13 +343,11 @@ async fn execute_inner(
             if finished_before {
                 continue;
             }
-            if n != 1 || resume.stage == 1 {
-                cursor = Cursor {
-                    stage: n,
-                    next: index + 1,
-                };
-                progress = progress.max(overall(n, index + 1, total));
-            }
+            cursor = Cursor {
+                stage: n,
+                next: index + 1,
+            };
+            progress = progress.max(overall(n, index + 1, total));
             if cp.last.elapsed() >= CHECKPOINT_EVERY {
                 match cp.flush(&mut ctx, cursor, progress).await? {
                     FlushOutcome::Continue => {}
@@ -364,21 +365,11 @@ async fn execute_inner(
         if finished_before {
             continue;
         }
-        cursor = if n < STAGE_COUNT {
-            Cursor {
-                stage: n + 1,
-                next: 0,
-            }
-        } else {
-            Cursor {
-                stage: n,
-                next: total,
-            }
-        };
+        cursor = Cursor::after_stage(n, total);
         progress = progress.max(overall(n, total, total));
         cp.logs.push((
             "info",
-            format!("Stage {n}/{STAGE_COUNT} done: {}", stage.title()),
+            format!("Stage {n}/{STAGE_COUNT} done: {}", info.title_en),
         ));
         match cp.flush(&mut ctx, cursor, progress).await? {
             FlushOutcome::Continue => {}

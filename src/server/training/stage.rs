@@ -1,5 +1,6 @@
 //! A stage of training, and what a run carries from stage to stage.
 
+use crate::domain::progress::StageInfo;
 use crate::server::embeddings::EmbedError;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -13,10 +14,9 @@ use crate::server::store::{DatasetRow, NewItem, RunRow, Store, StoreError};
 /// then does them one at a time; the executor checkpoints between items.
 #[async_trait]
 pub trait Stage: Send + Sync {
-    /// 1-based; also selects the progress band.
-    fn number(&self) -> u8;
-    /// Shown in logs, e.g. "Training DDL".
-    fn title(&self) -> &'static str;
+    /// The stage's entry in [`crate::domain::progress::STAGES`]: its number,
+    /// progress band, titles and resume rule.
+    fn info(&self) -> &'static StageInfo;
     /// Prepares the stage and returns how many items it has.
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError>;
     /// Does item `index` (0-based); collection items go to [`RunContext::emit`].

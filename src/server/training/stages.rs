@@ -1,7 +1,9 @@
-//! The four stages of training. To add a stage: implement [`Stage`] and list it in [`all`]
-//! (its number picks its progress band in `domain::progress`).
+//! The training stages' work. To add a stage: add its entry to
+//! `domain::progress::STAGES`, implement [`Stage`] and list it in [`all`].
 
 use async_trait::async_trait;
+
+use crate::domain::progress::{self, StageInfo};
 
 use super::chunk::{MAX_CHARS, chunk};
 use super::examples::candidates;
@@ -32,16 +34,13 @@ pub const EXAMPLES_TABLE_BUDGET: std::time::Duration = std::time::Duration::from
 const TABLE_GLOSSES: usize = 5;
 const COLUMN_GLOSSES: usize = 3;
 
-/// Stage 1 (0-10): connect, check the requested tables exist, extract each table's structure.
+/// Stage 1: connect, check the requested tables exist, extract each table's structure.
 pub struct ExtractDdl;
 
 #[async_trait]
 impl Stage for ExtractDdl {
-    fn number(&self) -> u8 {
-        1
-    }
-    fn title(&self) -> &'static str {
-        "Connecting and extracting DDL"
+    fn info(&self) -> &'static StageInfo {
+        &progress::EXTRACT_DDL
     }
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
         let url = SourceUrl::parse(
@@ -80,16 +79,13 @@ impl Stage for ExtractDdl {
     }
 }
 
-/// Stage 2 (10-40): one DDL item per table.
+/// Stage 2: one DDL item per table.
 pub struct IndexDdl;
 
 #[async_trait]
 impl Stage for IndexDdl {
-    fn number(&self) -> u8 {
-        2
-    }
-    fn title(&self) -> &'static str {
-        "Training DDL"
+    fn info(&self) -> &'static StageInfo {
+        &progress::INDEX_DDL
     }
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
         Ok(ctx.schemas.len())
@@ -125,16 +121,13 @@ impl Stage for IndexDdl {
     }
 }
 
-/// Stage 3 (40-80): documentation and business terms, split into chunks.
+/// Stage 3: documentation and business terms, split into chunks.
 pub struct IndexDocs;
 
 #[async_trait]
 impl Stage for IndexDocs {
-    fn number(&self) -> u8 {
-        3
-    }
-    fn title(&self) -> &'static str {
-        "Training documentation"
+    fn info(&self) -> &'static StageInfo {
+        &progress::INDEX_DOCS
     }
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
         let docs = ctx.store.docs(ctx.dataset.id).await?;
@@ -171,7 +164,7 @@ impl Stage for IndexDocs {
     }
 }
 
-/// Stage 4 (80-100): example question → SQL pairs generated from the schema,
+/// Stage 4: example question → SQL pairs generated from the schema,
 /// each executed against the source; at most 8 that run are kept per table.
 ///
 /// Only an error of a candidate's own SQL (syntax, unknown column, types, its
@@ -184,11 +177,8 @@ pub struct IndexExamples;
 
 #[async_trait]
 impl Stage for IndexExamples {
-    fn number(&self) -> u8 {
-        4
-    }
-    fn title(&self) -> &'static str {
-        "Generating and validating example SQL"
+    fn info(&self) -> &'static StageInfo {
+        &progress::INDEX_EXAMPLES
     }
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
         Ok(ctx.schemas.len())
@@ -254,5 +244,21 @@ impl Stage for IndexExamples {
             ctx.emit("sql", Some(&name), Some(&c.question_en), content, &extra);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The executor runs [`all`] in order and reads each stage's descriptor:
+    /// the list and the domain's table must say the same thing.
+    #[test]
+    fn every_stage_has_its_entry_in_the_table_in_order() {
+        let stages = all();
+        assert_eq!(stages.len(), progress::STAGES.len());
+        for (stage, info) in stages.iter().zip(progress::STAGES.iter()) {
+            assert_eq!(stage.info(), info);
+        }
     }
 }
