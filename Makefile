@@ -6,7 +6,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run build test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-multi bench-retrieval bench-dense clean
+.PHONY: run build dev check test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-multi bench-retrieval bench-dense clean
 
 ## Installs the build tools that are missing (each step is skipped when already there).
 setup-build:
@@ -25,6 +25,18 @@ run: build
 	@# A demo source to train on: the Chinook database (MIT), as sqlite://chinook.sqlite.
 	@[ -e data/sources/chinook.sqlite ] || cp tests/fixtures/sources/chinook.sqlite data/sources/
 	./target/release/datatrain
+
+## The fast loop: format, lints and the unit tests. No database, no WASM build.
+check:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo test --features ssr --lib
+
+## Serves the app and rebuilds it (server and WASM) on every change.
+dev: setup-build
+	@mkdir -p data/sources
+	@[ -e data/sources/chinook.sqlite ] || cp tests/fixtures/sources/chinook.sqlite data/sources/
+	cargo leptos watch
 
 fmt-check:
 	cargo fmt --check
