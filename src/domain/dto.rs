@@ -144,6 +144,62 @@ pub struct NewDoc {
     pub content: String,
 }
 
+/// What an API token may do: `read` (reads, search, the assistant
+/// integrations) or `train` (read, plus starting and controlling training and
+/// writing documents and examples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Read,
+    Train,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Train => "train",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::Read, TokenScope::Train]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+
+    /// Whether a token of this scope may do what `needed` allows.
+    pub fn covers(self, needed: TokenScope) -> bool {
+        self == TokenScope::Train || needed == TokenScope::Read
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub scope: TokenScope,
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub scope: TokenScope,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// The answer to creating a token: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub name: String,
+    pub scope: TokenScope,
+    pub token: String,
+    pub created_at: String,
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC with milliseconds and `Z`.
 pub fn format_ms(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)

@@ -8,11 +8,20 @@
 //! - `dense`: dense retrieval through an embeddings endpoint;
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
+//! - `tokens`: API tokens (bearer access, scopes, revocation);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
 //!
 //! Run one group with `cargo test --features ssr --test it -- engine::`.
 #![cfg(feature = "ssr")]
+
+/// Runs each async scenario `name(meta)` once per metadata store: SQLite and PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
+        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
+    };
+}
 
 mod common;
 
@@ -25,3 +34,4 @@ mod inflight;
 mod multi;
 mod source_policy;
 mod sources;
+mod tokens;

@@ -5,6 +5,7 @@
 mod client;
 mod password;
 mod session_store;
+pub mod tokens;
 
 pub use client::{client_ip, parse_trusted_proxies};
 pub use password::{BUSY, Passwords, check_new_password};

@@ -11,10 +11,12 @@ use axum::routing::{any, delete, get, post};
 use super::state::AppState;
 use crate::domain::error::AppError;
 
+mod access;
 pub(crate) mod auth;
 mod datasets;
 mod extract;
 mod health;
+mod tokens;
 mod training;
 
 /// Request bodies above this are refused with 413.
@@ -27,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
         .route("/api/datasets", get(datasets::list).post(datasets::create))
         .route(
             "/api/datasets/{id}",

@@ -3,12 +3,12 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 
+use super::access::{Reader, Trainer};
 use super::extract::{OptionalJson, parse_id};
 use crate::domain::dto::{
     LogEntry, Message, Progress, RunView, SearchResult, StartTraining, Started,
 };
 use crate::domain::error::AppError;
-use crate::server::auth::CurrentUser;
 use crate::server::services::{LOGS_DEFAULT, SEARCH_K_DEFAULT, Services};
 
 type JsonResult<T> = Result<axum::Json<T>, AppError>;
@@ -26,7 +26,7 @@ fn int_param(params: &HashMap<String, String>, name: &str, default: i64) -> Resu
 
 pub async fn start(
     State(s): State<Services>,
-    user: CurrentUser,
+    Trainer(user): Trainer,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<StartTraining>,
 ) -> Result<(StatusCode, axum::Json<Started>), AppError> {
@@ -39,7 +39,7 @@ pub async fn start(
 
 pub async fn progress(
     State(s): State<Services>,
-    user: CurrentUser,
+    Reader(user): Reader,
     Path(id): Path<String>,
 ) -> JsonResult<Progress> {
     Ok(axum::Json(s.progress(&user, parse_id(&id)?).await?))
@@ -47,7 +47,7 @@ pub async fn progress(
 
 pub async fn logs(
     State(s): State<Services>,
-    user: CurrentUser,
+    Reader(user): Reader,
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> JsonResult<Vec<LogEntry>> {
@@ -57,7 +57,7 @@ pub async fn logs(
 
 pub async fn pause(
     State(s): State<Services>,
-    user: CurrentUser,
+    Trainer(user): Trainer,
     Path(id): Path<String>,
 ) -> JsonResult<Message> {
     Ok(axum::Json(s.pause_training(&user, parse_id(&id)?).await?))
@@ -65,7 +65,7 @@ pub async fn pause(
 
 pub async fn resume(
     State(s): State<Services>,
-    user: CurrentUser,
+    Trainer(user): Trainer,
     Path(id): Path<String>,
 ) -> JsonResult<Message> {
     Ok(axum::Json(s.resume_training(&user, parse_id(&id)?).await?))
@@ -73,7 +73,7 @@ pub async fn resume(
 
 pub async fn cancel(
     State(s): State<Services>,
-    user: CurrentUser,
+    Trainer(user): Trainer,
     Path(id): Path<String>,
 ) -> JsonResult<Message> {
     Ok(axum::Json(s.cancel_training(&user, parse_id(&id)?).await?))
@@ -81,7 +81,7 @@ pub async fn cancel(
 
 pub async fn delete_data(
     State(s): State<Services>,
-    user: CurrentUser,
+    Trainer(user): Trainer,
     Path(id): Path<String>,
 ) -> JsonResult<Message> {
     Ok(axum::Json(
@@ -91,7 +91,7 @@ pub async fn delete_data(
 
 pub async fn runs(
     State(s): State<Services>,
-    user: CurrentUser,
+    Reader(user): Reader,
     Path(id): Path<String>,
 ) -> JsonResult<Vec<RunView>> {
     Ok(axum::Json(s.runs(&user, parse_id(&id)?).await?))
@@ -99,7 +99,7 @@ pub async fn runs(
 
 pub async fn search(
     State(s): State<Services>,
-    user: CurrentUser,
+    Reader(user): Reader,
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> JsonResult<SearchResult> {

@@ -5,6 +5,7 @@
 mod accounts;
 mod datasets;
 mod search;
+mod tokens;
 mod training;
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
+pub use tokens::{TOKENS_MAX, TokenRefusal};
 pub use training::{LOGS_DEFAULT, LOGS_MAX};
 
 /// What the services are configured with (from [`Config`](crate::server::config::Config)).

@@ -208,7 +208,7 @@ impl Services {
         ))
     }
 
-    /// The seed's four fields plus stage, queue position and ETA. One read, no write.
+    /// Status, progress, error and last training time, plus stage, queue position and ETA. One read, no write.
     pub async fn progress(&self, user: &CurrentUser, id: i64) -> Result<Progress, AppError> {
         let p = self
             .inner

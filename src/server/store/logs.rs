@@ -1,4 +1,4 @@
-//! Training logs (the seed's TrainingLog).
+//! Training logs: one line per event of a dataset's training, newest first when read.
 
 use sqlx::AnyConnection;
 

@@ -18,6 +18,7 @@ mod logs;
 mod runs;
 mod sessions;
 mod throttle;
+mod tokens;
 mod users;
 
 pub use control::Control;
@@ -26,6 +27,7 @@ pub use items::{NewItem, SearchHit};
 pub use logs::LogRow;
 pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
 pub use throttle::Limit;
+pub use tokens::{TokenOwner, TokenRow};
 pub use users::UserRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -156,6 +156,22 @@ impl TestApp {
         }
     }
 
+    /// A client without cookies that sends `Authorization: Bearer <token>`.
+    pub fn bearer(&self, token: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// A client signed up and logged in as `username` (password `train-Knowledge-42`).
     pub async fn user(&self, username: &str) -> Client {
         let c = self.client();
