@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::domain::dto::UserView;
 use crate::domain::error::AppError;
-use crate::ui::i18n::Lang;
+use crate::domain::i18n::Lang;
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/sfn", endpoint = "current_user")]

@@ -19,7 +19,8 @@ use crate::server_fns::training::{
 use crate::ui::components::form_error::query_error;
 use crate::ui::components::poll::{Poll, use_poll};
 use crate::ui::components::progress_bar::{ProgressBar, status_class};
-use crate::ui::i18n::{Lang, use_lang};
+use crate::domain::i18n::Lang;
+use crate::ui::i18n::use_lang;
 use crate::ui::pages::not_found::NotFound;
 
 const LOG_LINES: i64 = 50;
