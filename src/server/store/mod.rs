@@ -13,6 +13,7 @@ use std::time::Duration;
 mod codec;
 mod control;
 mod datasets;
+mod fts;
 mod items;
 mod logs;
 mod runs;
@@ -28,8 +29,9 @@ pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
 pub use throttle::Limit;
 pub use users::UserRow;
 
+/// Which database the pool talks to: only the store ever needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -139,10 +141,6 @@ impl Store {
             url: url.into(),
             _instance_lock: instance_lock,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     pub fn pool(&self) -> &AnyPool {
