@@ -1,4 +1,4 @@
-//! Training logs (the seed's TrainingLog).
+//! Training logs: the lines a run writes as it goes.
 
 use sqlx::AnyConnection;
 
