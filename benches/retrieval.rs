@@ -35,7 +35,7 @@ use common::world::{Meta, World};
 use datatrain::domain::dto::CreateDataset;
 use datatrain::server::config::Config;
 use datatrain::server::embeddings::Embedder;
-use datatrain::server::search::text::{fts5_match, query_terms};
+use datatrain::server::search::text::query_terms;
 use datatrain::server::training::executor::ExecOutcome;
 
 #[derive(serde::Deserialize)]
@@ -225,18 +225,15 @@ async fn main() {
                 .map(|g| format!("{}__{}", q.db_id, g).to_lowercase())
                 .collect();
             base.add(&plain.rank(&text).await, &gold);
-            let ddl_only: Vec<String> = match fts5_match(&query_terms(&text)) {
-                Some(expr) => w
-                    .store
-                    .search_version(ds.id, version, &expr, 1000)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .filter(|h| h.kind == "ddl")
-                    .filter_map(|h| h.table_name)
-                    .collect(),
-                None => Vec::new(),
-            };
+            let ddl_only: Vec<String> = w
+                .store
+                .search_version(ds.id, version, &query_terms(&text), 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|h| h.kind == "ddl")
+                .filter_map(|h| h.table_name)
+                .collect();
             index.add(&ddl_only, &gold);
             let t = Instant::now();
             let result = w.services.search(&w.user, ds.id, &text, 10).await.unwrap();

@@ -8,7 +8,7 @@ use leptos_router::{SsrMode, path};
 use crate::server_fns::auth::current_user;
 use crate::ui::components::header::Header;
 use crate::ui::components::require_user::{RequireUser, UserResource};
-use crate::ui::i18n::Lang;
+use crate::ui::i18n::detect_lang;
 use crate::ui::pages::auth::{LoginPage, SignupPage};
 use crate::ui::pages::dataset::DatasetPage;
 use crate::ui::pages::datasets::DatasetsPage;
@@ -17,7 +17,7 @@ use crate::ui::pages::not_found::NotFound;
 use crate::ui::pages::status::StatusPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let lang = Lang::detect();
+    let lang = detect_lang();
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>
@@ -38,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(Lang::detect());
+    provide_context(detect_lang());
     let user: UserResource = Resource::new(|| (), |_| current_user());
     provide_context(user);
     // Effects run only in the browser, after hydration: tests wait for this marker.

@@ -2,5 +2,6 @@
 
 pub mod dto;
 pub mod error;
+pub mod i18n;
 pub mod progress;
 pub mod status;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::domain::dto::UserView;
 use crate::domain::error::AppError;
-use crate::ui::i18n::Lang;
+use crate::domain::i18n::Lang;
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/sfn", endpoint = "current_user")]
@@ -63,7 +63,7 @@ async fn login_with(
     let session: tower_sessions::Session = leptos_axum::extract()
         .await
         .map_err(|_| AppError::Internal)?;
-    crate::server::rest::auth::start_session(&session, &user).await?;
+    crate::server::auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -73,7 +73,7 @@ pub async fn logout() -> Result<(), AppError> {
     let session: tower_sessions::Session = leptos_axum::extract()
         .await
         .map_err(|_| AppError::Internal)?;
-    session.flush().await.map_err(|_| AppError::Internal)?;
+    crate::server::auth::end_session(&session).await?;
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -8,9 +8,6 @@ pub mod check_server;
 pub mod datasets;
 pub mod training;
 
-/// The URL prefix of every server function.
-pub const PREFIX: &str = "/sfn";
-
 /// The services and the signed-in user of this request, or 401.
 #[cfg(feature = "ssr")]
 pub(crate) async fn session_user() -> Result<

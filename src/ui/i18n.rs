@@ -1,167 +1,49 @@
-//! zh-CN and English. The language follows the `lang` cookie (set by the switch),
-//! else Accept-Language; the server writes it into `<html lang>`, and the
-//! browser reads it back from there, so both render the same text.
+//! Which language a page renders in. It follows the `lang` cookie (set by the
+//! switch), else Accept-Language; the server writes it into `<html lang>`, and
+//! the browser reads it back from there, so both render the same text.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::domain::status::Status;
+use crate::domain::i18n::Lang;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Lang {
-    #[default]
-    En,
-    Zh,
-}
-
-impl Lang {
-    /// The code kept in the cookie and in `<html lang>`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh-CN",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Lang> {
-        let c = code.trim().to_ascii_lowercase();
-        if c.starts_with("zh") {
-            Some(Lang::Zh)
-        } else if c.starts_with("en") {
-            Some(Lang::En)
-        } else {
-            None
-        }
-    }
-
-    /// The first supported language of an Accept-Language header, by quality.
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut langs: Vec<(f32, Lang)> = header
-            .split(',')
-            .filter_map(|part| {
-                let mut it = part.split(';');
-                let lang = Lang::from_code(it.next()?)?;
-                let q = it
-                    .find_map(|p| {
-                        p.trim()
-                            .strip_prefix("q=")
-                            .and_then(|q| q.parse::<f32>().ok())
-                    })
-                    .unwrap_or(1.0);
-                Some((q, lang))
+/// The language of the current request (server) or page (browser).
+pub fn detect_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use axum::http::header;
+        let Some(parts) = use_context::<axum::http::request::Parts>() else {
+            return Lang::En;
+        };
+        let from_cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.split(';')
+                    .find_map(|kv| kv.trim().strip_prefix("lang=").and_then(Lang::from_code))
+            });
+        from_cookie
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
             })
-            .collect();
-        langs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-        langs.first().map(|(_, l)| *l)
+            .unwrap_or_default()
     }
-
-    /// The language of the current request (server) or page (browser).
-    pub fn detect() -> Lang {
-        #[cfg(feature = "ssr")]
-        {
-            use axum::http::header;
-            let Some(parts) = use_context::<axum::http::request::Parts>() else {
-                return Lang::En;
-            };
-            let from_cookie = parts
-                .headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|c| {
-                    c.split(';')
-                        .find_map(|kv| kv.trim().strip_prefix("lang=").and_then(Lang::from_code))
-                });
-            from_cookie
-                .or_else(|| {
-                    parts
-                        .headers
-                        .get(header::ACCEPT_LANGUAGE)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(Lang::from_accept_language)
-                })
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            document()
-                .document_element()
-                .and_then(|e| e.get_attribute("lang"))
-                .and_then(|c| Lang::from_code(&c))
-                .unwrap_or_default()
-        }
-    }
-
-    /// Picks the text for this language.
-    pub fn t(self, en: &'static str, zh: &'static str) -> &'static str {
-        match self {
-            Lang::En => en,
-            Lang::Zh => zh,
-        }
-    }
-
-    pub fn status(self, s: Status) -> &'static str {
-        match s {
-            Status::Pending => self.t("Pending", "等待训练"),
-            Status::Queued => self.t("Queued", "排队中"),
-            Status::Training => self.t("Training...", "训练中..."),
-            Status::Paused => self.t("Paused", "已暂停"),
-            Status::Completed => self.t("Completed", "训练完成"),
-            Status::Failed => self.t("Failed", "训练失败"),
-        }
-    }
-
-    pub fn stage(self, stage: u8) -> &'static str {
-        match stage {
-            1 => self.t("Extracting DDL", "提取 DDL"),
-            2 => self.t("Training DDL", "训练 DDL"),
-            3 => self.t("Training documentation", "训练文档"),
-            _ => self.t("Training example SQL", "训练示例 SQL"),
-        }
-    }
-
-    pub fn run_status(self, s: &str) -> &'static str {
-        match s {
-            "cancelled" => self.t("Cancelled", "已取消"),
-            other => Status::parse(other).map(|s| self.status(s)).unwrap_or("?"),
-        }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|c| Lang::from_code(&c))
+            .unwrap_or_default()
     }
 }
 
 /// The language in context (provided by `App`).
 pub fn use_lang() -> Lang {
     use_context::<Lang>().unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_language() {
-        assert_eq!(
-            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
-            Some(Lang::Zh)
-        );
-        assert_eq!(
-            Lang::from_accept_language("fr-FR, en-US;q=0.7, zh;q=0.5"),
-            Some(Lang::En)
-        );
-        assert_eq!(
-            Lang::from_accept_language("de, en;q=0.1, zh-TW;q=0.9"),
-            Some(Lang::Zh)
-        );
-        assert_eq!(Lang::from_accept_language("de"), None);
-    }
-
-    #[test]
-    fn seed_labels() {
-        let zh = Lang::Zh;
-        assert_eq!(zh.status(Status::Pending), "等待训练");
-        assert_eq!(zh.status(Status::Training), "训练中...");
-        assert_eq!(zh.status(Status::Completed), "训练完成");
-        assert_eq!(zh.status(Status::Failed), "训练失败");
-        assert_eq!(zh.status(Status::Paused), "已暂停");
-        assert_eq!(zh.status(Status::Queued), "排队中");
-    }
 }

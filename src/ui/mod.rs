@@ -1,4 +1,4 @@
-//! Pages, components and the two languages.
+//! Pages, components, and which of the two languages a page renders in.
 
 pub mod components;
 pub mod i18n;

@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -33,20 +33,30 @@ impl DbSessionStore {
         }
     }
 
+    // A panic while the cache is held poisons the lock. Every entry is written
+    // whole, so the map is still sound: it is used on, and one panic never turns
+    // every later session read into a database read.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<Id, (Record, Instant)>> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<Id, (Record, Instant)>> {
+        self.cache.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn cached(&self, id: &Id) -> Option<Record> {
-        let cache = self.cache.read().ok()?;
+        let cache = self.read();
         let (record, at) = cache.get(id)?;
         (at.elapsed() < self.ttl).then(|| record.clone())
     }
 
     fn remember(&self, record: &Record) {
-        if let Ok(mut cache) = self.cache.write() {
-            if cache.len() > 50_000 {
-                let ttl = self.ttl;
-                cache.retain(|_, (_, at)| at.elapsed() < ttl);
-            }
-            cache.insert(record.id, (record.clone(), Instant::now()));
+        let mut cache = self.write();
+        if cache.len() > 50_000 {
+            let ttl = self.ttl;
+            cache.retain(|_, (_, at)| at.elapsed() < ttl);
         }
+        cache.insert(record.id, (record.clone(), Instant::now()));
     }
 }
 
@@ -117,9 +127,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(id);
-        }
+        self.write().remove(id);
         self.store
             .delete_session(&id.to_string())
             .await

@@ -7,7 +7,7 @@ use tower_sessions::Session;
 use super::extract::Json;
 use crate::domain::dto::{Credentials, UserView};
 use crate::domain::error::AppError;
-use crate::server::auth::{CurrentUser, SESSION_USER};
+use crate::server::auth::{CurrentUser, end_session, start_session};
 use crate::server::services::Services;
 
 pub async fn signup(
@@ -34,23 +34,8 @@ pub async fn login(
     }))
 }
 
-/// Signs `user` in on this session (a new session id, against fixation).
-pub async fn start_session(session: &Session, user: &CurrentUser) -> Result<(), AppError> {
-    let stored = async {
-        session.cycle_id().await?;
-        session.insert(SESSION_USER, user).await
-    };
-    stored.await.map_err(|e| {
-        tracing::error!(error = %e, "cannot store the session");
-        AppError::Internal
-    })
-}
-
 pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
-    session.flush().await.map_err(|e| {
-        tracing::error!(error = %e, "cannot delete the session");
-        AppError::Internal
-    })?;
+    end_session(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,8 +12,8 @@ use crate::server::auth::CurrentUser;
 use crate::server::embeddings::{Embedder, VectorIndex};
 use crate::server::search::graph::TableGraph;
 use crate::server::search::rank::{Hit, RRF_LISTS_K, fuse, rank_tables};
-use crate::server::search::text::{fts5_match, pg_tsquery, query_terms};
-use crate::server::store::{Backend, DatasetRow, SearchHit};
+use crate::server::search::text::query_terms;
+use crate::server::store::{DatasetRow, SearchHit};
 
 pub const SEARCH_K_DEFAULT: i64 = 10;
 pub const SEARCH_K_MAX: i64 = 50;
@@ -146,18 +146,10 @@ impl Services {
         q: &str,
         pool: i64,
     ) -> Result<Vec<SearchHit>, AppError> {
-        let terms = query_terms(q);
-        let expr = match self.inner.store.backend() {
-            Backend::Sqlite => fts5_match(&terms),
-            Backend::Postgres => pg_tsquery(&terms),
-        };
-        let Some(expr) = expr else {
-            return Ok(Vec::new());
-        };
         Ok(self
             .inner
             .store
-            .search_version(dataset_id, version, &expr, pool)
+            .search_version(dataset_id, version, &query_terms(q), pool)
             .await?)
     }
 

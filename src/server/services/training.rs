@@ -208,7 +208,8 @@ impl Services {
         ))
     }
 
-    /// Status, progress, error and last training time, plus stage, queue position and ETA. One read, no write.
+    /// Status, rate, error and last training time, plus stage, queue position and
+    /// ETA. One read, no write: it is polled every 2 s by every open page.
     pub async fn progress(&self, user: &CurrentUser, id: i64) -> Result<Progress, AppError> {
         let p = self
             .inner

@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::fts::{fts5_match, pg_tsquery};
 use super::{Backend, Store, StoreError};
 use crate::server::embeddings;
 
@@ -247,29 +248,34 @@ impl Store {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
-    /// Full-text search over one version. `match_expr` is an FTS5 MATCH expression
-    /// (SQLite) or a `to_tsquery('simple', …)` text (PostgreSQL).
+    /// Full-text search over one version for any of `terms` (normalised question
+    /// terms), best first; no hits when no term can be searched for.
     pub async fn search_version(
         &self,
         dataset_id: i64,
         version: i64,
-        match_expr: &str,
+        terms: &[String],
         limit: i64,
     ) -> Result<Vec<SearchHit>, StoreError> {
-        let sql = match self.backend {
-            Backend::Sqlite => {
+        let (sql, match_expr) = match self.backend {
+            Backend::Sqlite => (
                 "SELECT i.id, i.kind, i.content, i.question, i.table_name, -bm25(items_fts) AS score \
                  FROM items_fts JOIN items i ON i.id = items_fts.rowid \
                  WHERE items_fts MATCH $1 AND i.dataset_id = $2 AND i.version = $3 \
-                 ORDER BY bm25(items_fts), i.id LIMIT $4"
-            }
-            Backend::Postgres => {
+                 ORDER BY bm25(items_fts), i.id LIMIT $4",
+                fts5_match(terms),
+            ),
+            Backend::Postgres => (
                 "SELECT i.id, i.kind, i.content, i.question, i.table_name, \
                  CAST(ts_rank(i.terms, q) AS DOUBLE PRECISION) AS score \
                  FROM items i, to_tsquery('simple', $1) q \
                  WHERE i.terms @@ q AND i.dataset_id = $2 AND i.version = $3 \
-                 ORDER BY score DESC, i.id LIMIT $4"
-            }
+                 ORDER BY score DESC, i.id LIMIT $4",
+                pg_tsquery(terms),
+            ),
+        };
+        let Some(match_expr) = match_expr else {
+            return Ok(Vec::new());
         };
         Ok(sqlx::query_as(sql)
             .bind(match_expr)

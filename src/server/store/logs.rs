@@ -1,4 +1,4 @@
-//! Training logs: one line per event of a dataset's training, newest first when read.
+//! Training logs: the lines a run writes as it goes.
 
 use sqlx::AnyConnection;
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 mod codec;
 mod control;
 mod datasets;
+mod fts;
 mod items;
 mod logs;
 mod runs;
@@ -30,8 +31,9 @@ pub use throttle::Limit;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::UserRow;
 
+/// Which database the pool talks to: only the store ever needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -141,10 +143,6 @@ impl Store {
             url: url.into(),
             _instance_lock: instance_lock,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -2,8 +2,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::require_user::UserResource;
+use crate::domain::i18n::Lang;
 use crate::server_fns::auth::{Logout, SetLang};
-use crate::ui::i18n::{Lang, use_lang};
+use crate::ui::i18n::use_lang;
 
 #[component]
 pub fn Header() -> impl IntoView {

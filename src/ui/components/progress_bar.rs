@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::domain::status::Status;
 
-/// The colour class of a status, after the seed's `el-progress` mapping:
+/// The colour class of a status (the `el-progress` status names):
 /// completed → success, failed → exception, paused → warning, else primary.
 pub fn status_class(status: Status) -> &'static str {
     match status {
