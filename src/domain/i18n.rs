@@ -2,6 +2,7 @@
 //! the texts of the statuses and stages, shared by the server functions (the
 //! language cookie) and the UI.
 
+use super::progress::STAGES;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::status::Status;
@@ -73,14 +74,14 @@ impl Lang {
         }
     }
 
-    pub fn stage(self, stage: u8) -> &'static str {
-        match stage {
-            1 => self.t("Extracting DDL", "提取 DDL"),
-            2 => self.t("Training DDL", "训练 DDL"),
-            3 => self.t("Training documentation", "训练文档"),
-            _ => self.t("Training example SQL", "训练示例 SQL"),
-        }
+    /// A stage's title, from the stage table (`None` for a number no stage has).
+    pub fn stage(self, stage: u8) -> Option<&'static str> {
+        STAGES
+            .iter()
+            .find(|s| s.number == stage)
+            .map(|s| self.t(s.title_en, s.title_zh))
     }
+
 
     pub fn run_status(self, s: &str) -> &'static str {
         match s {
@@ -93,6 +94,19 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stage_has_a_title_in_both_languages() {
+        for s in STAGES {
+            for lang in [Lang::En, Lang::Zh] {
+                let title = lang.stage(s.number).expect("a title");
+                assert!(!title.trim().is_empty());
+            }
+            assert_ne!(Lang::En.stage(s.number), Lang::Zh.stage(s.number));
+        }
+        assert_eq!(Lang::En.stage(0), None);
+        assert_eq!(Lang::En.stage(STAGES.len() as u8 + 1), None);
+    }
 
     #[test]
     fn accept_language() {

@@ -62,9 +62,10 @@ fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
     let stage_line = p
         .stage
         .filter(|_| status.has_open_run())
-        .map(|s| match lang {
-            Lang::En => format!("Step {s}/{STAGE_COUNT} · {}", lang.stage(s)),
-            Lang::Zh => format!("第 {s}/{STAGE_COUNT} 步 · {}", lang.stage(s)),
+        .and_then(|s| Some((s, lang.stage(s)?)))
+        .map(|(s, title)| match lang {
+            Lang::En => format!("Step {s}/{STAGE_COUNT} · {title}"),
+            Lang::Zh => format!("第 {s}/{STAGE_COUNT} 步 · {title}"),
         });
     let queue = p.queue_position.map(|n| match lang {
         Lang::En => format!("Position in queue: {n}"),
