@@ -11,7 +11,7 @@ use sqlx::{Connection, Executor};
 
 use crate::common::app::{Client, Meta, Options, TestApp, spawn_app_with};
 use crate::common::sources::{
-    Server, TempDb, chinook_mysql, chinook_postgres, mysql_admin_url, pg_admin_url,
+    Server, TempDb, chinook_mysql, chinook_postgres, mysql_admin_url, pg_admin_url, table_schemas,
 };
 use crate::common::world::World;
 use datatrain::domain::dto::CreateDataset;
@@ -429,7 +429,7 @@ async fn a_table_over_its_examples_budget_skips_the_rest() {
     )
     .await
     .unwrap();
-    let schemas = source.table_schemas(&tables).await.unwrap();
+    let schemas = table_schemas(&source, &tables).await.unwrap();
     source.close().await;
     let mut expected = Vec::new();
     for t in &schemas {

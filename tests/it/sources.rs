@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::sources::{TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy};
+use crate::common::sources::{
+    TempDb, chinook_mysql, chinook_postgres, chinook_sqlite_copy, table_schemas,
+};
 use datatrain::server::sources::{
     Dialect, QueryLimits, Source, SourceError, SourcePolicy, SourceUrl, TableSchema, render_ddl,
 };
@@ -111,7 +113,7 @@ async fn exercise_chinook(source: &Source) {
         .iter()
         .map(|t| n(d, t))
         .collect();
-    let schemas = source.table_schemas(&names).await.unwrap();
+    let schemas = table_schemas(source, &names).await.unwrap();
     assert_eq!(
         schemas.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         names,
@@ -221,7 +223,10 @@ async fn exercise_chinook(source: &Source) {
     assert!(ddl.contains("NOT NULL") && ddl.ends_with(");"), "{ddl}");
     assert_eq!(
         ddl,
-        render_ddl(&source.table_schemas(&[n(d, "Track")]).await.unwrap()[0], d),
+        render_ddl(
+            &table_schemas(source, &[n(d, "Track")]).await.unwrap()[0],
+            d
+        ),
         "deterministic"
     );
     let ddl = render_ddl(playlist_track, d);
@@ -241,11 +246,13 @@ async fn exercise_chinook(source: &Source) {
         EVIL.to_string(),
         n(d, "Track").to_uppercase() + "X",
     ];
-    match source.table_schemas(&asked).await {
+    match table_schemas(source, &asked).await {
         Err(SourceError::UnknownTables(missing)) => assert_eq!(missing, asked[1..].to_vec()),
         other => panic!("expected UnknownTables, got {other:?}"),
     }
-    let err = source.table_schemas(&[EVIL.to_string()]).await.unwrap_err();
+    let err = table_schemas(source, &[EVIL.to_string()])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains(EVIL), "{err}");
     assert_eq!(
         source.list_tables().await.unwrap().len(),
@@ -385,7 +392,9 @@ async fn sqlite_chinook() {
     let before = std::fs::read(dir.path().join("chinook.sqlite")).unwrap();
     exercise_chinook(&source).await;
     // SQLite has no comments.
-    let schemas = source.table_schemas(&["Track".to_string()]).await.unwrap();
+    let schemas = table_schemas(&source, &["Track".to_string()])
+        .await
+        .unwrap();
     assert!(schemas[0].comment.is_none() && schemas[0].columns.iter().all(|c| c.comment.is_none()));
     exercise_timeout(
         &source,
@@ -460,7 +469,9 @@ async fn postgres_chinook() {
     assert_eq!(source.dialect(), Dialect::Postgres);
     exercise_chinook(&source).await;
 
-    let track = &source.table_schemas(&["track".to_string()]).await.unwrap()[0];
+    let track = &table_schemas(&source, &["track".to_string()])
+        .await
+        .unwrap()[0];
     assert_eq!(
         track.comment.as_deref(),
         Some("Music tracks,\nwith their album")
@@ -515,7 +526,9 @@ async fn mysql_chinook() {
     .await;
     let source = open_network(&db).await;
     assert_eq!(source.dialect(), Dialect::Mysql);
-    let track = &source.table_schemas(&["Track".to_string()]).await.unwrap()[0];
+    let track = &table_schemas(&source, &["Track".to_string()])
+        .await
+        .unwrap()[0];
     assert_eq!(track.comment.as_deref(), Some("Music tracks"));
     assert_eq!(
         track.columns[1].comment.as_deref(),
@@ -534,8 +547,7 @@ async fn mysql_chinook() {
     );
     assert!(ddl.contains(" -- The track's title\n"), "{ddl}");
 
-    let defaults = &source
-        .table_schemas(&["Defaults".to_string()])
+    let defaults = &table_schemas(&source, &["Defaults".to_string()])
         .await
         .unwrap()[0];
     let got: Vec<Option<&str>> = defaults

@@ -120,18 +120,119 @@ impl Default for QueryLimits {
     }
 }
 
-/// An open connection (a small pool) to one source database.
-pub enum Source {
-    Sqlite(sqlx::SqlitePool, Canceller),
-    Postgres(sqlx::PgPool, Canceller),
-    Mysql(sqlx::MySqlPool, Canceller),
+/// What a dialect provides, implemented by its pool type in a file of its own
+/// and listed in [`drivers!`]. [`Source`] adds what all dialects share: the
+/// table lookups, the wrapping and limits of generated queries, the
+/// cancelling of queries in flight.
+trait SourceDriver: Sized {
+    const DIALECT: Dialect;
+
+    /// The catalog query listing the base tables (no views, no internal
+    /// tables) as rows `(name, column count)`, in any order.
+    const TABLES: &'static str;
+
+    /// Connects read-only, a pool of at most [`MAX_CONNECTIONS`] connections
+    /// within [`CONNECT_TIMEOUT`].
+    async fn open(from: &Opening<'_>) -> Result<Self, SourceError>;
+
+    /// The structure of one table; the name is bound, never spliced.
+    async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError>;
+
+    /// Runs the query read-only under its timeout and fetches its rows.
+    async fn check_query(&self, query: &Check<'_>) -> Result<(), SourceError>;
+
+    /// The number `sql` (a `SELECT COUNT(*)` of distinct values) returns,
+    /// within [`DISTINCT_TIMEOUT`].
+    async fn distinct_count(&self, sql: &str, canceller: &Canceller) -> Result<i64, SourceError>;
+
+    /// Stops the queries running on the connections `ids`, from a connection of its own.
+    async fn cancel(&self, ids: Vec<u64>) -> Result<(), sqlx::Error>;
+
+    async fn close(&self);
+}
+
+/// What [`SourceDriver::open`] opens a source from.
+struct Opening<'a> {
+    url: &'a SourceUrl,
+    /// Checked first by network drivers.
+    policy: &'a SourcePolicy,
+    /// Records the ids of the pool's connections as they open.
+    canceller: &'a Canceller,
+}
+
+/// A generated query as [`SourceDriver::check_query`] runs it.
+struct Check<'a> {
+    /// The query, trimmed, trailing semicolons removed.
+    body: &'a str,
+    /// `body` limited to `limits.max_rows` rows: what runs.
+    wrapped: &'a str,
+    limits: QueryLimits,
+    canceller: &'a Canceller,
+}
+
+/// The registry of drivers, one line a dialect: the name of its [`SourceKind`]
+/// (and of its [`Source`] variant) and the pool type that is its
+/// [`SourceDriver`]. `drivers!(m!(args))` is `m!([the list] args)`: [`Source`],
+/// [`Source::open`] and [`with_driver!`] are written from the list.
+macro_rules! drivers {
+    ($m:ident!($($args:tt)*)) => {
+        $m! {[
+            Sqlite(sqlx::SqlitePool),
+            Postgres(sqlx::PgPool),
+            Mysql(sqlx::MySqlPool),
+        ] $($args)*}
+    };
+}
+
+macro_rules! define_source {
+    ([$($kind:ident($pool:ty),)+]) => {
+        /// An open connection (a small pool) to one source database: its
+        /// driver's pool and the [`Canceller`] of the queries running on it.
+        pub enum Source {
+            $($kind($pool, Canceller),)+
+        }
+    };
+}
+drivers!(define_source!());
+
+/// Opens `$url` with the driver of its kind.
+macro_rules! open_driver {
+    ([$($kind:ident($pool:ty),)+] $url:expr, $policy:expr) => {{
+        let canceller = Canceller::default();
+        let from = Opening {
+            url: $url,
+            policy: $policy,
+            canceller: &canceller,
+        };
+        match $url.kind() {
+            $(SourceKind::$kind => {
+                let pool = <$pool as SourceDriver>::open(&from).await?;
+                Source::$kind(pool, canceller)
+            })+
+        }
+    }};
+}
+
+/// `with_driver!(source, |driver, canceller| body)`: `body` with the source's
+/// pool (its [`SourceDriver`]) and canceller bound to the two names.
+macro_rules! with_driver {
+    ($source:expr, |$driver:ident, $canceller:ident| $body:expr) => {
+        drivers!(match_driver!($source, $driver, $canceller, $body))
+    };
+}
+
+macro_rules! match_driver {
+    ([$($kind:ident($pool:ty),)+] $source:expr, $driver:ident, $canceller:ident, $body:expr) => {
+        match $source {
+            $(Source::$kind($driver, $canceller) => $body,)+
+        }
+    };
 }
 
 /// Stops the queries running on a source's connections, from outside them:
-/// PostgreSQL `pg_cancel_backend` and MySQL `KILL QUERY` on a separate
-/// connection (the ids of the pool's connections are recorded as they open),
-/// SQLite through the progress handler every query runs with. Once cancelled,
-/// SQLite queries stop at once until [`Canceller::resume`].
+/// the driver cancels them by the ids of the pool's connections (recorded as
+/// they open), SQLite through the progress handler every query runs with.
+/// Once cancelled, SQLite queries stop at once until [`Canceller::resume`].
 #[derive(Clone, Default)]
 pub struct Canceller {
     inner: std::sync::Arc<CancelInner>,
@@ -143,14 +244,6 @@ struct CancelInner {
     ids: std::sync::Mutex<Vec<u64>>,
     /// Checked by SQLite's progress handler.
     cancelled: std::sync::atomic::AtomicBool,
-    /// How to open the separate connection that cancels.
-    connect: std::sync::Mutex<Option<CancelVia>>,
-}
-
-#[derive(Clone)]
-enum CancelVia {
-    Postgres(sqlx::postgres::PgConnectOptions),
-    Mysql(sqlx::mysql::MySqlConnectOptions),
 }
 
 impl Canceller {
@@ -165,14 +258,6 @@ impl Canceller {
         }
     }
 
-    fn set_connect(&self, via: CancelVia) {
-        *self
-            .inner
-            .connect
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(via);
-    }
-
     /// The flag SQLite's progress handler reads.
     fn flag(&self) -> std::sync::Arc<CancelInner> {
         self.inner.clone()
@@ -185,8 +270,7 @@ impl Canceller {
             .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
-    async fn cancel(&self) {
-        use sqlx::{ConnectOptions, Connection};
+    async fn cancel(&self, driver: &impl SourceDriver) {
         self.inner
             .cancelled
             .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -196,41 +280,10 @@ impl Canceller {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
-        let via = self
-            .inner
-            .connect
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
         if ids.is_empty() {
             return;
         }
-        let work = async {
-            match via {
-                Some(CancelVia::Postgres(opts)) => {
-                    let mut conn = opts.connect().await?;
-                    for id in ids {
-                        sqlx::query("SELECT pg_cancel_backend($1)")
-                            .bind(id as i32)
-                            .execute(&mut conn)
-                            .await?;
-                    }
-                    conn.close().await
-                }
-                Some(CancelVia::Mysql(opts)) => {
-                    let mut conn = opts.connect().await?;
-                    for id in ids {
-                        // Unknown ids (a closed connection) are an error: go on with the others.
-                        let _ = sqlx::query(&format!("KILL QUERY {id}"))
-                            .execute(&mut conn)
-                            .await;
-                    }
-                    conn.close().await
-                }
-                None => Ok(()),
-            }
-        };
-        match tokio::time::timeout(CANCEL_TIMEOUT, work).await {
+        match tokio::time::timeout(CANCEL_TIMEOUT, driver.cancel(ids)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::warn!(error = %error_message(&e), "cannot cancel the source's queries")
@@ -259,77 +312,50 @@ impl Source {
     /// ([`SourcePolicy::resolve`]; a refusal is [`SourceError::Refused`]) and
     /// the driver connects to the checked address.
     pub async fn open(url: &SourceUrl, policy: &SourcePolicy) -> Result<Source, SourceError> {
-        match url.kind() {
-            SourceKind::Sqlite => sqlite::open(url).await,
-            SourceKind::Postgres => {
-                let resolved = policy.resolve(url).await?;
-                postgres::open(url, resolved).await
-            }
-            SourceKind::Mysql => {
-                let resolved = policy.resolve(url).await?;
-                mysql::open(url, resolved).await
-            }
-        }
+        Ok(drivers!(open_driver!(url, policy)))
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Source::Sqlite(..) => Dialect::Sqlite,
-            Source::Postgres(..) => Dialect::Postgres,
-            Source::Mysql(..) => Dialect::Mysql,
-        }
+        with_driver!(self, |driver, _canceller| dialect_of(driver))
     }
 
     /// The base tables (no views, no internal tables), sorted by name.
     pub async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
-        let mut tables = match self {
-            Source::Sqlite(pool, _) => sqlite::list_tables(pool).await?,
-            Source::Postgres(pool, _) => postgres::list_tables(pool).await?,
-            Source::Mysql(pool, _) => mysql::list_tables(pool).await?,
-        };
+        let mut tables = with_driver!(self, |driver, _canceller| list_tables(driver).await?);
         tables.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tables)
     }
 
-    /// The structure of each named table, in request order (duplicates
-    /// dropped). Names must match exactly; if any is unknown nothing is read
-    /// and [`SourceError::UnknownTables`] lists the missing ones.
-    pub async fn table_schemas(&self, names: &[String]) -> Result<Vec<TableSchema>, SourceError> {
+    /// The named tables in request order, duplicates dropped. Names must match
+    /// exactly; if any is unknown, [`SourceError::UnknownTables`] lists the
+    /// missing ones in request order.
+    pub async fn check_tables(&self, names: &[String]) -> Result<Vec<String>, SourceError> {
         let known: std::collections::HashSet<String> = self
             .list_tables()
             .await?
             .into_iter()
             .map(|t| t.name)
             .collect();
-        let mut wanted: Vec<&String> = Vec::with_capacity(names.len());
-        for n in names {
-            if !wanted.contains(&n) {
-                wanted.push(n);
-            }
-        }
-        let missing: Vec<String> = wanted
+        let missing: Vec<String> = names
             .iter()
-            .filter(|n| !known.contains(n.as_str()))
-            .map(|n| n.to_string())
+            .filter(|n| !known.contains(*n))
+            .cloned()
             .collect();
         if !missing.is_empty() {
             return Err(SourceError::UnknownTables(missing));
         }
-        let mut out = Vec::with_capacity(wanted.len());
-        for name in wanted {
-            out.push(self.table_schema(name).await?);
-        }
-        Ok(out)
+        let mut seen = std::collections::HashSet::new();
+        Ok(names
+            .iter()
+            .filter(|n| seen.insert(n.as_str()))
+            .cloned()
+            .collect())
     }
 
-    /// The structure of one table known to exist (see [`Source::table_schemas`],
-    /// which checks the names first). The name is bound, never spliced.
+    /// The structure of one table known to exist (see [`Source::check_tables`]).
+    /// The name is bound, never spliced.
     pub async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError> {
-        match self {
-            Source::Sqlite(pool, _) => sqlite::table_schema(pool, name).await,
-            Source::Postgres(pool, _) => postgres::table_schema(pool, name).await,
-            Source::Mysql(pool, _) => mysql::table_schema(pool, name).await,
-        }
+        with_driver!(self, |driver, _canceller| driver.table_schema(name).await)
     }
 
     /// Runs a generated SELECT read-only, as
@@ -339,11 +365,15 @@ impl Source {
     pub async fn check_query(&self, sql: &str, limits: QueryLimits) -> Result<(), SourceError> {
         let body = query_body(sql, self.dialect())?;
         let wrapped = format!("SELECT * FROM (\n{body}\n) AS q LIMIT {}", limits.max_rows);
-        match self {
-            Source::Sqlite(pool, c) => sqlite::check_query(pool, &wrapped, limits, c.flag()).await,
-            Source::Postgres(pool, _) => postgres::check_query(pool, &wrapped, limits).await,
-            Source::Mysql(pool, _) => mysql::check_query(pool, &wrapped, body, limits).await,
-        }
+        with_driver!(self, |driver, canceller| {
+            let query = Check {
+                body,
+                wrapped: &wrapped,
+                limits,
+                canceller,
+            };
+            driver.check_query(&query).await
+        })
     }
 
     /// The number of distinct non-null values of `table.column`, counting at
@@ -359,37 +389,25 @@ impl Source {
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}) AS d"
         );
-        let n = match self {
-            Source::Sqlite(pool, c) => {
-                sqlite::scalar_i64(pool, &sql, DISTINCT_TIMEOUT, c.flag()).await?
-            }
-            Source::Postgres(pool, _) => postgres::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
-            Source::Mysql(pool, _) => mysql::scalar_i64(pool, &sql, DISTINCT_TIMEOUT).await?,
-        };
+        let n = with_driver!(self, |driver, canceller| {
+            driver.distinct_count(&sql, canceller).await?
+        });
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Stops the queries in flight on this source (within [`CANCEL_TIMEOUT`]);
     /// SQLite queries keep stopping until [`Source::resume_queries`].
     pub async fn cancel_queries(&self) {
-        match self {
-            Source::Sqlite(_, c) | Source::Postgres(_, c) | Source::Mysql(_, c) => c.cancel().await,
-        }
+        with_driver!(self, |driver, canceller| canceller.cancel(driver).await)
     }
 
     pub fn resume_queries(&self) {
-        match self {
-            Source::Sqlite(_, c) | Source::Postgres(_, c) | Source::Mysql(_, c) => c.resume(),
-        }
+        with_driver!(self, |_driver, canceller| canceller.resume())
     }
 
     /// Closes all connections.
     pub async fn close(&self) {
-        match self {
-            Source::Sqlite(pool, _) => pool.close().await,
-            Source::Postgres(pool, _) => pool.close().await,
-            Source::Mysql(pool, _) => pool.close().await,
-        }
+        with_driver!(self, |driver, _canceller| SourceDriver::close(driver).await)
     }
 }
 
@@ -588,6 +606,256 @@ fn endpoint(url: &SourceUrl, default_port: u16) -> String {
         ),
         None => String::new(),
     }
+}
+
+// The helpers the drivers share.
+
+fn dialect_of<D: SourceDriver>(_: &D) -> Dialect {
+    D::DIALECT
+}
+
+/// The tables [`SourceDriver::TABLES`] lists.
+async fn list_tables<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<Vec<TableInfo>, SourceError>
+where
+    sqlx::Pool<DB>: SourceDriver,
+    for<'r> (String, i64): sqlx::FromRow<'r, DB::Row>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let rows: Vec<(String, i64)> = sqlx::query_as(<sqlx::Pool<DB> as SourceDriver>::TABLES)
+        .fetch_all(pool)
+        .await
+        .map_err(catalog_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, column_count)| TableInfo { name, column_count })
+        .collect())
+}
+
+/// Folds catalog rows `(constraint, referenced table, column, referenced
+/// column)`, ordered by constraint and then column position, into one
+/// [`ForeignKey`] per constraint. A referenced column may be missing (SQLite's
+/// `REFERENCES t` without columns); the key then has fewer referenced columns
+/// than columns.
+fn fold_foreign_keys<K: PartialEq>(
+    rows: Vec<(K, String, String, impl Into<Option<String>>)>,
+) -> Vec<ForeignKey> {
+    let mut foreign_keys: Vec<ForeignKey> = Vec::new();
+    let mut last: Option<K> = None;
+    for (constraint, ref_table, column, ref_column) in rows {
+        if last.as_ref() != Some(&constraint) {
+            foreign_keys.push(ForeignKey {
+                columns: Vec::new(),
+                ref_table,
+                ref_columns: Vec::new(),
+            });
+            last = Some(constraint);
+        }
+        if let Some(fk) = foreign_keys.last_mut() {
+            fk.columns.push(column);
+            fk.ref_columns.extend(ref_column.into());
+        }
+    }
+    foreign_keys
+}
+
+/// What a network driver makes each connection of its pool run as it opens:
+/// the session made read-only, and the connection's id returned (recorded in
+/// the [`Canceller`]).
+type SetUp<DB> = for<'c> fn(
+    &'c mut <DB as sqlx::Database>::Connection,
+) -> futures::future::BoxFuture<'c, Result<u64, sqlx::Error>>;
+
+/// How a network driver stops the query running on the connection of id
+/// `id`, from another connection.
+type Stop<DB> = for<'c> fn(
+    &'c mut <DB as sqlx::Database>::Connection,
+    u64,
+) -> futures::future::BoxFuture<'c, Result<(), sqlx::Error>>;
+
+/// Runs `stop` for each of `ids` on a connection of its own (the pool's
+/// connections are the ones running the queries).
+async fn stop_each<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    ids: Vec<u64>,
+    stop: Stop<DB>,
+) -> Result<(), sqlx::Error> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = pool.connect_options().connect().await?;
+    for id in ids {
+        stop(&mut conn, id).await?;
+    }
+    conn.close().await
+}
+
+/// The connection options of a database.
+type OptionsOf<DB> = <<DB as sqlx::Database>::Connection as sqlx::Connection>::Options;
+
+/// How a network driver opens its sources, for [`open_network`].
+struct Network<DB: sqlx::Database> {
+    /// The database's name in error messages.
+    name: &'static str,
+    default_port: u16,
+    /// The connection options for a URL.
+    options: fn(&::url::Url) -> Result<OptionsOf<DB>, sqlx::Error>,
+    /// The options with another host (the address the policy checked).
+    host: fn(OptionsOf<DB>, &str) -> OptionsOf<DB>,
+    set_up: SetUp<DB>,
+}
+
+/// Opens a network source: checks the URL against the policy, connects once
+/// directly (see [`probe`]), then opens the pool, its connections running
+/// `network.set_up`, and warms up one connection.
+async fn open_network<DB: sqlx::Database>(
+    from: &Opening<'_>,
+    network: &Network<DB>,
+) -> Result<sqlx::Pool<DB>, SourceError> {
+    use sqlx::ConnectOptions;
+    let url = from.url;
+    let resolved = from.policy.resolve(url).await?;
+    let Some(u) = url.network_url() else {
+        return Err(SourceError::Connect(format!("not a {} URL", network.name)));
+    };
+    let at = endpoint(url, network.default_port);
+    let mut opts = (network.options)(u).map_err(|e| connect_error(url, &e))?;
+    // Connect to the address the policy checked, not to the name again: DNS
+    // rebinding cannot switch the target after the check. With a TLS mode that
+    // verifies the server's host name (verify-full / VERIFY_IDENTITY) the driver
+    // keeps the name; the certificate check then pins the server instead.
+    if let Some(host) = resolved.and_then(|r| r.pin()) {
+        opts = (network.host)(opts, &host);
+    }
+    probe(url, &at, opts.connect()).await?;
+    let recorder = from.canceller.clone();
+    let set_up = network.set_up;
+    let pool = sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .idle_timeout(Duration::from_secs(120))
+        .after_connect(move |conn, _meta| {
+            let recorder = recorder.clone();
+            Box::pin(async move {
+                recorder.record(set_up(conn).await?);
+                Ok(())
+            })
+        })
+        .connect_lazy_with(opts);
+    // Check the read-only setup works (and warm up one connection).
+    if let Err(e) = pool.acquire().await {
+        pool.close().await;
+        return Err(connect_error(url, &e));
+    }
+    Ok(pool)
+}
+
+/// Connects once directly before the pool opens, so that a refused connection
+/// is reported as such: the pool would retry it until its timeout and then only
+/// report that it timed out. `at` (`host:port`) is added to connection errors.
+async fn probe<C: sqlx::Connection>(
+    url: &SourceUrl,
+    at: &str,
+    connect: impl Future<Output = Result<C, sqlx::Error>>,
+) -> Result<(), SourceError> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(match connect_error(url, &e) {
+            SourceError::Connect(m) => SourceError::Connect(format!("{m} ({at})")),
+            other => other,
+        }),
+        Err(_) => Err(SourceError::Connect(format!(
+            "timed out after {CONNECT_TIMEOUT:?} ({at})"
+        ))),
+    }
+}
+
+/// A connection of `pool` for a query limited to `timeout`.
+async fn acquire<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    timeout: Duration,
+) -> Result<sqlx::pool::PoolConnection<DB>, SourceError> {
+    pool.acquire().await.map_err(|e| query_error(e, timeout))
+}
+
+/// The work of a guarded query on a pooled connection, as its timeout left it:
+/// the query's own result and whether the connection is clean to reuse (its
+/// transaction rolled back, its session settings reset).
+type Guarded<T> =
+    Result<Result<(Result<T, sqlx::Error>, bool), sqlx::Error>, tokio::time::error::Elapsed>;
+
+/// Ends a guarded query: the connection goes back to the pool only if the work
+/// on it finished clean (a query cut off by `timeout` may still be running on
+/// it), and errors become [`SourceError`]s.
+fn settle<DB: sqlx::Database, T>(
+    outcome: Guarded<T>,
+    conn: sqlx::pool::PoolConnection<DB>,
+    timeout: Duration,
+) -> Result<T, SourceError> {
+    match outcome {
+        Ok(Ok((res, clean))) => {
+            if !clean {
+                drop(conn.detach());
+            }
+            res.map_err(|e| query_error(e, timeout))
+        }
+        Ok(Err(e)) => {
+            drop(conn.detach());
+            Err(query_error(e, timeout))
+        }
+        Err(_) => {
+            drop(conn.detach());
+            Err(SourceError::Timeout(timeout))
+        }
+    }
+}
+
+/// The number `sql`, a `SELECT COUNT(*)`, returns, prepared for this run only.
+async fn fetch_count<DB>(conn: &mut DB::Connection, sql: &str) -> Result<i64, sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    sqlx::query_scalar::<DB, i64>(sql)
+        .persistent(false)
+        .fetch_one(conn)
+        .await
+}
+
+/// Runs `sql` in a transaction opened by `begin` (after `setup`, a statement
+/// inside the transaction), fetching and dropping its rows, and always rolls
+/// back: the query's result and whether the rollback worked.
+async fn rolled_back<DB>(
+    conn: &mut DB::Connection,
+    begin: &str,
+    setup: Option<&str>,
+    sql: &str,
+) -> Result<(Result<(), sqlx::Error>, bool), sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    use sqlx::Executor;
+    conn.execute(begin).await?;
+    let res = async {
+        if let Some(setup) = setup {
+            conn.execute(setup).await?;
+        }
+        sqlx::query::<DB>(sql)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await
+            .map(drop)
+    }
+    .await;
+    let rolled_back = conn.execute("ROLLBACK").await.is_ok();
+    Ok((res, rolled_back))
 }
 
 #[cfg(test)]

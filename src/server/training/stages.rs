@@ -11,7 +11,7 @@ use super::stage::{RunContext, Stage, StageError};
 use crate::server::search::gloss::{identifier_glosses, text_glosses};
 use crate::server::search::rank::names_table;
 use crate::server::search::text::query_terms;
-use crate::server::sources::{QueryLimits, Source, SourceError, SourceUrl, render_ddl};
+use crate::server::sources::{QueryLimits, Source, SourceUrl, render_ddl};
 
 /// The stages in order.
 pub fn all() -> Vec<Box<dyn Stage>> {
@@ -50,25 +50,10 @@ impl Stage for ExtractDdl {
         )
         .map_err(|e| StageError::Invalid(format!("invalid source_url: {}", e.message())))?;
         let source = Source::open(&url, &ctx.source_policy).await?;
-        let known: std::collections::HashSet<String> = source
-            .list_tables()
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
-        let missing: Vec<String> = ctx
-            .table_names
-            .iter()
-            .filter(|n| !known.contains(*n))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(SourceError::UnknownTables(missing).into());
-        }
+        let names = source.check_tables(&ctx.table_names).await?;
         ctx.source = Some(source);
         ctx.schemas.clear();
-        let mut seen = std::collections::HashSet::new();
-        ctx.table_names.retain(|n| seen.insert(n.clone()));
+        ctx.table_names = names;
         Ok(ctx.table_names.len())
     }
     async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {

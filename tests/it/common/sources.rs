@@ -11,7 +11,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use datatrain::server::sources::{Source, SourceError, TableSchema};
 use sqlx::{Connection, Executor};
+
+/// The structure of each named table, in request order without duplicates, read
+/// as stage 1 reads them: the names checked first, then one table at a time.
+pub async fn table_schemas(
+    source: &Source,
+    names: &[String],
+) -> Result<Vec<TableSchema>, SourceError> {
+    let mut out = Vec::new();
+    for name in source.check_tables(names).await? {
+        out.push(source.table_schema(&name).await?);
+    }
+    Ok(out)
+}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources")
