@@ -1,7 +1,7 @@
 //! The integration tests, in one test binary (one link instead of four):
 //!
 //! - `abuse`: what an attacker or a careless user tries (throttling, secrets, CSRF, fair use);
-//! - `api`: the REST API over HTTP against the real app on a free port;
+//! - `api`: the REST API over HTTP against the real app on a free port, a module a resource;
 //! - `engine`: the training engine on SQLite and PostgreSQL metadata stores;
 //! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
 //! - `source_policy`: the source policy over HTTP, runs that lose their source, stage 4's budget;

@@ -147,13 +147,7 @@ impl TestApp {
 
     /// A client with its own cookie jar (one browser).
     pub fn client(&self) -> Client {
-        Client {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
-        }
+        Client::new(&self.base)
     }
 
     /// A client without cookies that sends `Authorization: Bearer <token>`.
@@ -208,6 +202,17 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the server at `base` with its own cookie jar (one browser).
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub async fn request(
         &self,
         method: Method,

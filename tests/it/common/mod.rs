@@ -4,6 +4,12 @@ pub mod app;
 #[cfg(feature = "ssr")]
 pub mod embeddings;
 #[cfg(feature = "ssr")]
+pub mod home;
+#[cfg(feature = "ssr")]
+pub mod logs;
+#[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 pub mod sources;
 #[cfg(feature = "ssr")]
 pub mod world;
