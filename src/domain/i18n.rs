@@ -82,7 +82,6 @@ impl Lang {
             .map(|s| self.t(s.title_en, s.title_zh))
     }
 
-
     pub fn run_status(self, s: &str) -> &'static str {
         match s {
             "cancelled" => self.t("Cancelled", "已取消"),

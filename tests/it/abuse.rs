@@ -11,13 +11,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
-        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
-    };
-}
-
 on_both!(
     failed_logins_are_counted_per_name_and_client,
     failed_logins_are_counted_per_client,

@@ -8,13 +8,6 @@ use datatrain::domain::status::Status;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::training::executor::ExecOutcome;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
-        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
-    };
-}
-
 on_both!(
     items_are_embedded_and_dense_hits_find_what_words_miss,
     a_failing_endpoint_fails_the_run_with_a_clear_message,

@@ -7,14 +7,6 @@ use datatrain::domain::error::AppError;
 use datatrain::domain::status::Status;
 use datatrain::server::training::executor::ExecOutcome;
 
-/// Runs an async scenario once per metadata backend.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
-        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
-    };
-}
-
 on_both!(
     full_training_completes_with_expected_items,
     pause_and_resume_in_stage_2_and_3_equal_an_uninterrupted_run,

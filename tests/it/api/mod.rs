@@ -7,14 +7,6 @@
 //! app's folder, database or cookie settings (restart, admin flag, HTTPS
 //! cookies, own database inside the sources folder) use `common::home::Home`.
 
-/// Runs an async scenario once per metadata backend.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Sqlite).await } )* }
-        mod postgres_meta { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Meta::Postgres).await } )* }
-    };
-}
-
 mod access;
 mod auth;
 mod datasets;
