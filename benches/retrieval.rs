@@ -231,7 +231,7 @@ async fn main() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|h| h.kind == "ddl")
+                .filter(|h| h.kind == datatrain::domain::dto::ItemKind::Ddl)
                 .filter_map(|h| h.table_name)
                 .collect();
             index.add(&ddl_only, &gold);

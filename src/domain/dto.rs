@@ -75,9 +75,41 @@ pub struct TableView {
     pub column_count: i64,
 }
 
+/// What a collection item is: a table's DDL, a piece of documentation, or a
+/// question → SQL example. Stored and sent as `ddl`, `documentation`, `sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Ddl,
+    Documentation,
+    Sql,
+}
+
+impl ItemKind {
+    pub const ALL: [ItemKind; 3] = [ItemKind::Ddl, ItemKind::Documentation, ItemKind::Sql];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Ddl => "ddl",
+            ItemKind::Documentation => "documentation",
+            ItemKind::Sql => "sql",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        ItemKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchItem {
-    pub kind: String,
+    pub kind: ItemKind,
     pub content: String,
     pub question: Option<String>,
     pub table_name: Option<String>,

@@ -49,7 +49,7 @@ async fn items_are_embedded_and_dense_hits_find_what_words_miss(meta: Meta) {
     let first_ddl = r
         .items
         .iter()
-        .find(|i| i.kind == "ddl")
+        .find(|i| i.kind == datatrain::domain::dto::ItemKind::Ddl)
         .expect("a DDL item");
     assert_eq!(first_ddl.table_name.as_deref(), Some("Artist"));
 

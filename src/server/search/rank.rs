@@ -10,15 +10,16 @@ use std::collections::HashMap;
 
 use super::gloss::english_of;
 use super::text::{query_terms, split_identifier, stem};
+use crate::domain::dto::ItemKind;
 
 /// Reciprocal-rank constant: smaller favours the top hits more.
 const RRF_K: f64 = 10.0;
 
-fn kind_weight(kind: &str) -> f64 {
+fn kind_weight(kind: ItemKind) -> f64 {
     match kind {
-        "ddl" => 1.0,
-        "sql" => 0.7,
-        _ => 0.5,
+        ItemKind::Ddl => 1.0,
+        ItemKind::Sql => 0.7,
+        ItemKind::Documentation => 0.5,
     }
 }
 
@@ -51,7 +52,7 @@ pub fn fuse(lists: &[&[i64]], k: f64) -> Vec<i64> {
 /// A hit as the fusion sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    pub kind: String,
+    pub kind: ItemKind,
     pub table_name: Option<String>,
 }
 
@@ -64,7 +65,7 @@ pub fn rank_tables(question: &str, hits: &[Hit]) -> Vec<(String, f64)> {
             if !scores.contains_key(t) {
                 order.push(t);
             }
-            *scores.entry(t).or_default() += kind_weight(&hit.kind) / (RRF_K + rank as f64 + 1.0);
+            *scores.entry(t).or_default() += kind_weight(hit.kind) / (RRF_K + rank as f64 + 1.0);
         }
     }
     let terms = query_terms(question);
@@ -122,7 +123,7 @@ mod tests {
 
     fn hit(kind: &str, table: &str) -> Hit {
         Hit {
-            kind: kind.into(),
+            kind: ItemKind::parse(kind).expect("a kind"),
             table_name: Some(table.into()),
         }
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::Services;
-use crate::domain::dto::{SearchItem, SearchResult};
+use crate::domain::dto::{ItemKind, SearchItem, SearchResult};
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
 use crate::server::embeddings::{Embedder, VectorIndex};
@@ -224,7 +224,7 @@ impl Services {
         let votes: Vec<Hit> = hits
             .iter()
             .map(|h| Hit {
-                kind: h.kind.clone(),
+                kind: h.kind,
                 table_name: h.table_name.clone(),
             })
             .collect();
@@ -234,7 +234,7 @@ impl Services {
             ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
         let have: Vec<&str> = hits
             .iter()
-            .filter(|h| h.kind == "ddl")
+            .filter(|h| h.kind == ItemKind::Ddl)
             .filter_map(|h| h.table_name.as_deref())
             .collect();
         let missing: Vec<String> = ranked
@@ -265,7 +265,7 @@ impl Services {
             .into_iter()
             .enumerate()
             .map(|(rank, h)| {
-                let score = if h.kind == "ddl" {
+                let score = if h.kind == ItemKind::Ddl {
                     ddl_score(&h)
                 } else {
                     0.5 / (10.0 + rank as f64 + 1.0)

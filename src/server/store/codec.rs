@@ -5,7 +5,7 @@ use sqlx::any::{Any, AnyTypeInfo, AnyValueRef};
 use sqlx::error::BoxDynError;
 use sqlx::{Decode, Type};
 
-use crate::domain::dto::TokenScope;
+use crate::domain::dto::{ItemKind, TokenScope};
 use crate::domain::status::{RunStatus, Status};
 
 macro_rules! text_enum {
@@ -31,3 +31,4 @@ macro_rules! text_enum {
 text_enum!(Status, "dataset status");
 text_enum!(RunStatus, "run status");
 text_enum!(TokenScope, "token scope");
+text_enum!(ItemKind, "item kind");

@@ -4,12 +4,13 @@ use sqlx::{AnyConnection, Row};
 
 use super::fts::{fts5_match, pg_tsquery};
 use super::{Backend, Store, StoreError};
+use crate::domain::dto::ItemKind;
 use crate::server::embeddings;
 
 /// An item a stage produced, ready to be stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItem {
-    pub kind: &'static str,
+    pub kind: ItemKind,
     pub table_name: Option<String>,
     pub question: Option<String>,
     pub content: String,
@@ -31,7 +32,7 @@ impl NewItem {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SearchHit {
     pub id: i64,
-    pub kind: String,
+    pub kind: ItemKind,
     pub content: String,
     pub question: Option<String>,
     pub table_name: Option<String>,
@@ -107,7 +108,7 @@ impl Store {
                 query = query
                     .bind(dataset_id)
                     .bind(version)
-                    .bind(item.kind)
+                    .bind(item.kind.as_str())
                     .bind(item.table_name.as_deref())
                     .bind(item.question.as_deref())
                     .bind(&item.content)

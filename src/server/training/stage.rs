@@ -1,5 +1,6 @@
 //! A stage of training, and what a run carries from stage to stage.
 
+use crate::domain::dto::ItemKind;
 use crate::domain::progress::StageInfo;
 use crate::server::embeddings::EmbedError;
 use async_trait::async_trait;
@@ -82,7 +83,7 @@ impl RunContext {
     /// Adds an item to the collection (written at the next checkpoint).
     pub fn emit(
         &mut self,
-        kind: &'static str,
+        kind: ItemKind,
         table_name: Option<&str>,
         question: Option<&str>,
         content: String,
@@ -93,7 +94,7 @@ impl RunContext {
         }
         let mut hasher = Sha256::new();
         for part in [
-            kind,
+            kind.as_str(),
             table_name.unwrap_or(""),
             question.unwrap_or(""),
             content.as_str(),

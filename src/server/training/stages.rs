@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::domain::dto::ItemKind;
 use crate::domain::progress::{self, StageInfo};
 
 use super::chunk::{MAX_CHARS, chunk};
@@ -101,7 +102,7 @@ impl Stage for IndexDdl {
             extra.push_str(&identifier_glosses(&col.name, COLUMN_GLOSSES));
         }
         let name = table.name.clone();
-        ctx.emit("ddl", Some(&name), None, ddl, &extra);
+        ctx.emit(ItemKind::Ddl, Some(&name), None, ddl, &extra);
         Ok(())
     }
 }
@@ -144,7 +145,7 @@ impl Stage for IndexDocs {
             .filter(|t| names_table(&terms, &t.name))
             .max_by_key(|t| t.name.len())
             .map(|t| t.name.clone());
-        ctx.emit("documentation", table.as_deref(), None, content, "");
+        ctx.emit(ItemKind::Documentation, table.as_deref(), None, content, "");
         Ok(())
     }
 }
@@ -226,7 +227,13 @@ impl Stage for IndexExamples {
                 c.question_zh,
                 text_glosses(&c.question_zh, COLUMN_GLOSSES)
             );
-            ctx.emit("sql", Some(&name), Some(&c.question_en), content, &extra);
+            ctx.emit(
+                ItemKind::Sql,
+                Some(&name),
+                Some(&c.question_en),
+                content,
+                &extra,
+            );
         }
         Ok(())
     }

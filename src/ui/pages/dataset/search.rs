@@ -31,7 +31,7 @@ pub(super) fn SearchBox(id: i64, q: Memo<String>, search: Found) -> impl IntoVie
                     {items.into_iter().map(|item| view! {
                         <li class="search-item">
                             <div class="search-meta">
-                                <span class=format!("kind kind-{}", item.kind)>{item.kind.clone()}</span>
+                                <span class=format!("kind kind-{}", item.kind)>{item.kind.to_string()}</span>
                                 {item.table_name.clone().map(|t| view! { <strong>{t}</strong> })}
                                 {item.question.clone().map(|qq| view! { <span class="muted">{qq}</span> })}
                             </div>
