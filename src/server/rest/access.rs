@@ -59,31 +59,29 @@ fn invalid_token() -> AppError {
     AppError::Unauthorized("Invalid or revoked API token".into())
 }
 
-impl<S> FromRequestParts<S> for Reader
-where
-    S: Send + Sync,
-    Services: FromRef<S>,
-{
-    type Rejection = AppError;
+/// An extractor for callers whose access covers `$scope`.
+macro_rules! scoped {
+    ($name:ident, $scope:expr) => {
+        impl<S> FromRequestParts<S> for $name
+        where
+            S: Send + Sync,
+            Services: FromRef<S>,
+        {
+            type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = Caller::of(parts, &Services::from_ref(state)).await?;
-        caller.with(TokenScope::Read).map(Reader)
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                let caller = Caller::of(parts, &Services::from_ref(state)).await?;
+                caller.with($scope).map($name)
+            }
+        }
+    };
 }
 
-impl<S> FromRequestParts<S> for Trainer
-where
-    S: Send + Sync,
-    Services: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = Caller::of(parts, &Services::from_ref(state)).await?;
-        caller.with(TokenScope::Train).map(Trainer)
-    }
-}
+scoped!(Reader, TokenScope::Read);
+scoped!(Trainer, TokenScope::Train);
 
 impl<S> FromRequestParts<S> for SessionUser
 where

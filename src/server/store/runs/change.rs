@@ -10,6 +10,7 @@
 //! for users and workers on PostgreSQL, and makes the first statement of the
 //! transaction a write on SQLite (its write lock is taken before any read).
 
+use super::super::logs::write_log;
 use super::super::{Store, StoreError};
 use crate::domain::status::{Event, RunStatus, Status, run_status_after, transition};
 
@@ -41,13 +42,8 @@ pub(super) struct Change<'a> {
     pub run_set: Vec<(&'static str, Value<'a>)>,
     /// A further condition on the run row (e.g. its lease ran out), built by the store.
     pub run_also: Option<String>,
-}
-
-/// What a change did.
-pub(super) struct Applied {
-    pub to: Status,
-    /// The run it changed, if any.
-    pub run_id: Option<i64>,
+    /// The line the change writes to the dataset's log when it lands.
+    pub log: Option<(&'static str, String)>,
 }
 
 impl<'a> Change<'a> {
@@ -60,6 +56,7 @@ impl<'a> Change<'a> {
             run: RunTarget::None,
             run_set: Vec::new(),
             run_also: None,
+            log: None,
         }
     }
 
@@ -82,17 +79,23 @@ impl<'a> Change<'a> {
         self.run_also = Some(condition);
         self
     }
+
+    pub fn log(mut self, level: &'static str, line: impl Into<String>) -> Self {
+        self.log = Some((level, line.into()));
+        self
+    }
 }
 
 impl Store {
-    /// Applies `change` inside the caller's transaction. `Ok(None)`: the
+    /// Applies `change` inside the caller's transaction and answers the status
+    /// the dataset moved to. `Ok(None)`: the
     /// dataset, or the run, was not where the decision expected it; the
     /// caller must not commit.
     pub(super) async fn apply(
         &self,
         conn: &mut sqlx::AnyConnection,
         change: Change<'_>,
-    ) -> Result<Option<Applied>, StoreError> {
+    ) -> Result<Option<Status>, StoreError> {
         let to =
             transition(change.from, change.event).map_err(|r| StoreError::Refused(r.message()))?;
         let dataset = Guarded {
@@ -110,7 +113,7 @@ impl Store {
             return Ok(None);
         }
         let (key, attempt) = match change.run {
-            RunTarget::None => return Ok(Some(Applied { to, run_id: None })),
+            RunTarget::None => return self.landed(conn, &change, to, None).await,
             RunTarget::Open => (("dataset_id", change.dataset_id), None),
             RunTarget::Id { id, attempt } => (("id", id), attempt),
         };
@@ -136,7 +139,21 @@ impl Store {
         if run_id.is_none() && matches!(change.run, RunTarget::Id { .. }) {
             return Ok(None);
         }
-        Ok(Some(Applied { to, run_id }))
+        self.landed(conn, &change, to, run_id).await
+    }
+
+    /// Both writes landed: the change's log line, in the same transaction.
+    async fn landed(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        change: &Change<'_>,
+        to: Status,
+        run_id: Option<i64>,
+    ) -> Result<Option<Status>, StoreError> {
+        if let Some((level, line)) = &change.log {
+            write_log(conn, change.dataset_id, run_id, level, line).await?;
+        }
+        Ok(Some(to))
     }
 }
 

@@ -33,7 +33,7 @@ impl Store {
             .set("error_msg", Value::Text(None))
             .set("table_names", Value::Text(Some(start.table_names_json)))
             .set("updated_at", Value::Int(now));
-        let Some(applied) = self.apply(&mut tx, change).await? else {
+        let Some(to) = self.apply(&mut tx, change).await? else {
             return Ok(None);
         };
         self.check_active_limit(&mut tx, start.dataset_id, start.max_active_per_user)
@@ -44,7 +44,7 @@ impl Store {
              VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, 0.0, $9) RETURNING id",
         )
         .bind(start.dataset_id)
-        .bind(applied.to.as_str())
+        .bind(to.as_str())
         .bind(json(&Cursor::default()))
         .bind(start.from.as_str())
         .bind(start.from_process_rate)
@@ -115,18 +115,18 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut change = Change::new(dataset_id, from, event)
             .set("updated_at", Value::Int(now))
-            .run(RunTarget::Open);
+            .run(RunTarget::Open)
+            .log("info", log);
         if event == Event::Resume {
             change = change.set_run("queued_at", Value::Int(now));
         }
-        let Some(applied) = self.apply(&mut tx, change).await? else {
+        let Some(to) = self.apply(&mut tx, change).await? else {
             return Ok(false);
         };
-        if applied.to == Status::Queued {
+        if to == Status::Queued {
             self.check_active_limit(&mut tx, dataset_id, max_active_per_user)
                 .await?;
         }
-        write_log(&mut tx, dataset_id, applied.run_id, "info", log).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -154,19 +154,15 @@ impl Store {
                 attempt: None,
             })
             .set_run("finished_at", Value::Int(now))
-            .set_run("item_count", Value::Int(0));
+            .set_run("item_count", Value::Int(0))
+            .log(
+                "warning",
+                "Training cancelled; the run's partial data was discarded",
+            );
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
         self.delete_version(&mut tx, run.id).await?;
-        write_log(
-            &mut tx,
-            dataset_id,
-            Some(run.id),
-            "warning",
-            "Training cancelled; the run's partial data was discarded",
-        )
-        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -192,7 +188,8 @@ impl Store {
             } else {
                 RunTarget::None
             })
-            .set_run("finished_at", Value::Int(now));
+            .set_run("finished_at", Value::Int(now))
+            .log("warning", "Training data deleted");
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
@@ -201,14 +198,6 @@ impl Store {
             .bind(dataset_id)
             .execute(&mut *tx)
             .await?;
-        write_log(
-            &mut tx,
-            dataset_id,
-            None,
-            "warning",
-            "Training data deleted",
-        )
-        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -189,13 +189,13 @@ impl Store {
                     "(SELECT COUNT(*) FROM items WHERE version = {})",
                     run.id
                 )),
-            );
+            )
+            .log("info", log);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
         self.delete_versions_except(&mut tx, run.dataset_id, run.id)
             .await?;
-        write_log(&mut tx, run.dataset_id, Some(run.id), "info", log).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -209,19 +209,12 @@ impl Store {
             .set("updated_at", Value::Int(now))
             .set_run("finished_at", Value::Int(now))
             .set_run("error", Value::Text(Some(error)))
-            .set_run("item_count", Value::Int(0));
+            .set_run("item_count", Value::Int(0))
+            .log("error", format!("Training failed: {error}"));
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
         self.delete_version(&mut tx, run.id).await?;
-        write_log(
-            &mut tx,
-            run.dataset_id,
-            Some(run.id),
-            "error",
-            &format!("Training failed: {error}"),
-        )
-        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -229,11 +222,10 @@ impl Store {
     /// A worker hands its run back to the queue (graceful shutdown).
     pub async fn requeue_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let change = Self::worker_change(run, Event::Requeue);
+        let change = Self::worker_change(run, Event::Requeue).log("warning", log);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
-        write_log(&mut tx, run.dataset_id, Some(run.id), "warning", log).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -262,18 +254,14 @@ impl Store {
                     id: run_id,
                     attempt: Some(attempt),
                 })
-                .run_also(expired.clone());
+                .run_also(expired.clone())
+                .log(
+                    "warning",
+                    "Recovered: the worker stopped answering; the run is queued again and resumes from its checkpoint",
+                );
             if self.apply(&mut tx, change).await?.is_none() {
                 continue;
             }
-            write_log(
-                &mut tx,
-                dataset_id,
-                Some(run_id),
-                "warning",
-                "Recovered: the worker stopped answering; the run is queued again and resumes from its checkpoint",
-            )
-            .await?;
             tx.commit().await?;
             ids.push(run_id);
         }
