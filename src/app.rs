@@ -9,6 +9,7 @@ use crate::server_fns::auth::current_user;
 use crate::ui::components::header::Header;
 use crate::ui::components::require_user::{RequireUser, UserResource};
 use crate::ui::i18n::detect_lang;
+use crate::ui::pages::account::AccountPage;
 use crate::ui::pages::auth::{LoginPage, SignupPage};
 use crate::ui::pages::dataset::DatasetPage;
 use crate::ui::pages::datasets::DatasetsPage;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=|| view! { <RequireUser><DatasetsPage /></RequireUser> } ssr=SsrMode::Async />
                     <Route path=path!("/datasets/new") view=|| view! { <RequireUser><NewDatasetPage /></RequireUser> } ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=|| view! { <RequireUser><AccountPage /></RequireUser> } ssr=SsrMode::Async />
                     <Route path=path!("/datasets/:id") view=|| view! { <RequireUser><DatasetPage /></RequireUser> } ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod check_server;
 pub mod datasets;
+pub mod tokens;
 pub mod training;
 
 /// The services and the signed-in user of this request, or 401.
@@ -24,6 +25,14 @@ pub(crate) async fn session_user() -> Result<
         .map_err(|_| AppError::unauthenticated())?;
     let user = crate::server::auth::CurrentUser::from_session(&session).await?;
     Ok((state.services, user))
+}
+
+/// This request's session.
+#[cfg(feature = "ssr")]
+pub(crate) async fn session() -> Result<tower_sessions::Session, crate::domain::error::AppError> {
+    leptos_axum::extract()
+        .await
+        .map_err(|_| crate::domain::error::AppError::unauthenticated())
 }
 
 /// After a plain form post (JavaScript off) the browser goes back to the page

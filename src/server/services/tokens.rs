@@ -96,6 +96,16 @@ impl Services {
         }
     }
 
+    /// Encrypts a secret that must pass through a place it may not sit in clear
+    /// (a token on its way to the page that shows it once).
+    pub fn seal(&self, secret: &str) -> String {
+        self.inner.secrets.encrypt(secret)
+    }
+
+    pub fn unseal(&self, sealed: &str) -> Option<String> {
+        self.inner.secrets.decrypt(sealed).ok()
+    }
+
     /// The user and scope of an `Authorization` header's token.
     pub async fn token_caller(
         &self,

@@ -41,6 +41,7 @@ pub fn Header() -> impl IntoView {
                                 Ok(Some(u)) => view! {
                                     <A href="/">{lang.t("Datasets", "数据集")}</A>
                                     <A href="/datasets/new">{lang.t("New dataset", "新建数据集")}</A>
+                                    <A href="/account">{lang.t("API tokens", "API 令牌")}</A>
                                     <span class="user" data-testid="current-user">{u.username}</span>
                                     <ActionForm action=logout attr:class="inline-form">
                                         <button type="submit" class="btn btn-link">{lang.t("Log out", "退出")}</button>
