@@ -232,6 +232,101 @@ pub struct CreatedToken {
     pub created_at: String,
 }
 
+/// `POST /api/dify/retrieval`: a request of Dify's External Knowledge API
+/// (unknown fields are ignored, as Dify may add some; a missing or `null`
+/// `Option` is `None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DifyRetrieval {
+    /// The dataset id: Dify sends the "External Knowledge ID" as a string.
+    pub knowledge_id: DifyKnowledgeId,
+    pub query: String,
+    pub retrieval_setting: DifyRetrievalSetting,
+    pub metadata_condition: Option<DifyMetadataCondition>,
+}
+
+/// A dataset id as a string (`"12"`, what Dify sends) or a JSON number (`12`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DifyKnowledgeId {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl DifyKnowledgeId {
+    /// The dataset id it names, if it is a positive integer.
+    pub fn dataset_id(&self) -> Option<i64> {
+        match self {
+            DifyKnowledgeId::Text(s) => s.trim().parse::<i64>().ok(),
+            DifyKnowledgeId::Number(n) => n.as_i64(),
+        }
+        .filter(|id| *id > 0)
+    }
+}
+
+/// Both are required by Dify's specification; `null` (which Dify sends for a
+/// setting it has not stored) takes the default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DifyRetrievalSetting {
+    pub top_k: Option<i64>,
+    pub score_threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DifyMetadataCondition {
+    /// `and` (the default) or `or`.
+    pub logical_operator: Option<String>,
+    pub conditions: Option<Vec<DifyCondition>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DifyCondition {
+    /// One field name (Dify's own model), or a list of them (older documentation).
+    pub name: DifyNames,
+    pub comparison_operator: String,
+    /// A string, a number or a list of strings; absent for `empty` / `not empty`.
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DifyNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The answer: `{"records": [...]}`, best first (empty when nothing matches).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DifyRecords {
+    pub records: Vec<DifyRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DifyRecord {
+    pub content: String,
+    /// 0..1, in the order of the search ranking.
+    pub score: f64,
+    pub title: String,
+    /// Always an object (Dify's pipeline fails on `null`).
+    pub metadata: DifyRecordMetadata,
+}
+
+/// What `metadata_condition` can filter on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DifyRecordMetadata {
+    /// `ddl`, `sql` (an example question → SQL) or `documentation`.
+    pub kind: String,
+    pub table_name: Option<String>,
+    /// The example's question (English), for `sql` items.
+    pub question: Option<String>,
+}
+
+/// Dify's error body: `{"error_code": 1001, "error_msg": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DifyErrorBody {
+    pub error_code: u16,
+    pub error_msg: String,
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC with milliseconds and `Z`.
 pub fn format_ms(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)

@@ -6,6 +6,7 @@
 //! - `sources`: source databases (SQLite, PostgreSQL, MariaDB) against real servers;
 //! - `source_policy`: the source policy over HTTP, runs that lose their source, stage 4's budget;
 //! - `dense`: dense retrieval through an embeddings endpoint;
+//! - `dify`: Dify's External Knowledge API, with the requests Dify sends;
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
@@ -29,6 +30,7 @@ mod abuse;
 mod api;
 mod crash;
 mod dense;
+mod dify;
 mod engine;
 mod inflight;
 mod multi;

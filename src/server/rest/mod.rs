@@ -1,5 +1,6 @@
 //! The REST API under `/api`: thin handlers over [`Services`](crate::server::services::Services).
-//! Every error is `{"detail": "..."}`.
+//! Every error is `{"detail": "..."}`, except Dify's endpoint (`dify.rs`),
+//! which answers in Dify's format.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -14,6 +15,7 @@ use crate::domain::error::AppError;
 mod access;
 pub(crate) mod auth;
 mod datasets;
+mod dify;
 mod extract;
 mod health;
 mod tokens;
@@ -61,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/datasets/{id}/training/cancel", post(training::cancel))
         .route("/api/datasets/{id}/training/runs", get(training::runs))
         .route("/api/datasets/{id}/search", get(training::search))
+        .route("/api/dify/retrieval", post(dify::retrieval))
         // Unknown paths under /api answer in the API's format (the app's own
         // fallback serves the UI's HTML page), whatever the method.
         .route("/api", any(not_found))

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod datasets;
+mod dify;
 mod search;
 mod tokens;
 mod training;
@@ -24,6 +25,7 @@ use crate::server::sources::{SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
+pub use dify::{DIFY_TOP_K_MAX, DifyRefusal};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use tokens::{TOKENS_MAX, TokenRefusal};
 pub use training::{LOGS_DEFAULT, LOGS_MAX};

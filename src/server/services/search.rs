@@ -75,6 +75,14 @@ impl<T> VersionCache<T> {
     }
 }
 
+/// The rule every search question follows (the error says what it must be).
+pub(super) fn check_query(q: &str) -> Result<(), &'static str> {
+    if q.trim().is_empty() || q.len() > 2000 {
+        return Err("must be 1-2000 characters");
+    }
+    Ok(())
+}
+
 impl Services {
     /// Searches the dataset's last completed collection version.
     pub async fn search(
@@ -87,9 +95,7 @@ impl Services {
         if !(1..=SEARCH_K_MAX).contains(&k) {
             return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
         }
-        if q.trim().is_empty() || q.len() > 2000 {
-            return Err(AppError::BadRequest("q must be 1-2000 characters".into()));
-        }
+        check_query(q).map_err(|rule| AppError::BadRequest(format!("q {rule}")))?;
         let row = self.owned(user, id).await?;
         self.search_row(&row, q, k).await
     }
