@@ -314,7 +314,7 @@ pub struct DifyRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DifyRecordMetadata {
     /// `ddl`, `sql` (an example question → SQL) or `documentation`.
-    pub kind: String,
+    pub kind: ItemKind,
     pub table_name: Option<String>,
     /// The example's question (English), for `sql` items.
     pub question: Option<String>,

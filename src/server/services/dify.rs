@@ -19,7 +19,7 @@ use super::Services;
 use super::search::{SEARCH_K_DEFAULT, check_query};
 use crate::domain::dto::{
     DifyCondition, DifyMetadataCondition, DifyNames, DifyRecord, DifyRecordMetadata, DifyRecords,
-    DifyRetrieval, SearchItem, TokenScope,
+    DifyRetrieval, ItemKind, SearchItem, TokenScope,
 };
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
@@ -113,8 +113,8 @@ impl Services {
 }
 
 fn record(item: SearchItem) -> DifyRecord {
-    let title = match (&item.table_name, item.kind.as_str()) {
-        (Some(table), kind) if kind != "documentation" => table.clone(),
+    let title = match (&item.table_name, item.kind) {
+        (Some(table), kind) if kind != ItemKind::Documentation => table.clone(),
         _ => first_line(&item.content),
     };
     DifyRecord {
@@ -322,7 +322,7 @@ mod tests {
 
     fn meta(kind: &str, table: Option<&str>, question: Option<&str>) -> DifyRecordMetadata {
         DifyRecordMetadata {
-            kind: kind.into(),
+            kind: ItemKind::parse(kind).expect("a kind"),
             table_name: table.map(String::from),
             question: question.map(String::from),
         }
@@ -353,7 +353,7 @@ mod tests {
     #[test]
     fn titles() {
         let item = |kind: &str, table: Option<&str>, content: &str| SearchItem {
-            kind: kind.into(),
+            kind: ItemKind::parse(kind).expect("a kind"),
             content: content.into(),
             question: None,
             table_name: table.map(String::from),
