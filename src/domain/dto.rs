@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::status::Status;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: i64,
     pub username: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetView {
     pub id: i64,
     pub name: String,
@@ -28,6 +30,7 @@ pub struct DatasetView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub status: Status,
     pub process_rate: f64,
@@ -42,6 +45,7 @@ pub struct Progress {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     pub id: i64,
     pub content: String,
@@ -49,6 +53,7 @@ pub struct LogEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunView {
     pub id: i64,
     /// queued | training | paused | completed | failed | cancelled
@@ -62,6 +67,7 @@ pub struct RunView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocView {
     pub id: i64,
     pub title: String,
@@ -70,12 +76,14 @@ pub struct DocView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TableView {
     pub name: String,
     pub column_count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchItem {
     pub kind: String,
     pub content: String,
@@ -85,6 +93,7 @@ pub struct SearchItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchResult {
     pub items: Vec<SearchItem>,
     /// The ranked table names the items point to (DDL items first, in their order).
@@ -92,12 +101,14 @@ pub struct SearchResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Started {
     pub status: Status,
     pub run_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Message {
     pub message: String,
 }
@@ -105,20 +116,40 @@ pub struct Message {
 // ---- requests ----
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
+    /// 3-64 characters of ASCII letters, digits, `_ . -`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^[A-Za-z0-9_.-]{3,64}$", example = "ada")
+    )]
     pub username: String,
+    /// 8-256 characters, not only whitespace, no control characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 8, max_length = 256, example = "train-Knowledge-42")
+    )]
     pub password: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateDataset {
+    /// 1-100 characters, unique among the caller's datasets.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 100, example = "chinook")
+    )]
     pub name: String,
+    /// `sqlite://file.sqlite` (inside the sources folder), `postgres://…` or `mysql://…`.
+    #[cfg_attr(feature = "ssr", schema(example = "sqlite://chinook.sqlite"))]
     pub source_url: String,
     #[serde(default)]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PatchDataset {
     #[serde(default)]
     pub name: Option<String>,
@@ -129,6 +160,7 @@ pub struct PatchDataset {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StartTraining {
     /// `None` reuses the dataset's last list.
     #[serde(default)]
@@ -138,6 +170,7 @@ pub struct StartTraining {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewDoc {
     #[serde(default)]
     pub title: String,
@@ -148,6 +181,7 @@ pub struct NewDoc {
 /// integrations) or `train` (read, plus starting and controlling training and
 /// writing documents and examples).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenScope {
     Read,
@@ -175,6 +209,7 @@ impl TokenScope {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub name: String,
     pub scope: TokenScope,
@@ -182,6 +217,7 @@ pub struct NewToken {
 
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -192,6 +228,7 @@ pub struct TokenView {
 
 /// The answer to creating a token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub id: i64,
     pub name: String,

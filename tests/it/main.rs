@@ -8,6 +8,7 @@
 //! - `dense`: dense retrieval through an embeddings endpoint;
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
+//! - `openapi`: `/api/openapi.json` documents every route of the router;
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
@@ -32,6 +33,7 @@ mod dense;
 mod engine;
 mod inflight;
 mod multi;
+mod openapi;
 mod source_policy;
 mod sources;
 mod tokens;

@@ -1,5 +1,6 @@
 //! The REST API under `/api`: thin handlers over [`Services`](crate::server::services::Services).
-//! Every error is `{"detail": "..."}`.
+//! Every error is `{"detail": "..."}`. Every route is documented in
+//! `GET /api/openapi.json` (a new one: its handler in `paths(...)` of `openapi::ApiDoc`).
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -16,6 +17,7 @@ pub(crate) mod auth;
 mod datasets;
 mod extract;
 mod health;
+mod openapi;
 mod tokens;
 mod training;
 
@@ -25,6 +27,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health::health))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/auth/signup", post(auth::signup))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
