@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::status::Status;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: i64,
     pub username: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetView {
     pub id: i64,
     pub name: String,
@@ -28,6 +30,7 @@ pub struct DatasetView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub status: Status,
     pub process_rate: f64,
@@ -42,6 +45,7 @@ pub struct Progress {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     pub id: i64,
     pub content: String,
@@ -49,6 +53,7 @@ pub struct LogEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunView {
     pub id: i64,
     /// queued | training | paused | completed | failed | cancelled
@@ -62,6 +67,7 @@ pub struct RunView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocView {
     pub id: i64,
     pub title: String,
@@ -70,6 +76,7 @@ pub struct DocView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TableView {
     pub name: String,
     pub column_count: i64,
@@ -78,6 +85,7 @@ pub struct TableView {
 /// What a collection item is: a table's DDL, a piece of documentation, or a
 /// question → SQL example. Stored and sent as `ddl`, `documentation`, `sql`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Ddl,
@@ -108,6 +116,7 @@ impl std::fmt::Display for ItemKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchItem {
     pub kind: ItemKind,
     pub content: String,
@@ -117,6 +126,7 @@ pub struct SearchItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchResult {
     pub items: Vec<SearchItem>,
     /// The ranked table names the items point to (DDL items first, in their order).
@@ -124,12 +134,14 @@ pub struct SearchResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Started {
     pub status: Status,
     pub run_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Message {
     pub message: String,
 }
@@ -137,20 +149,40 @@ pub struct Message {
 // ---- requests ----
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
+    /// 3-64 characters of ASCII letters, digits, `_ . -`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^[A-Za-z0-9_.-]{3,64}$", example = "ada")
+    )]
     pub username: String,
+    /// 8-256 characters, not only whitespace, no control characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 8, max_length = 256, example = "train-Knowledge-42")
+    )]
     pub password: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateDataset {
+    /// 1-100 characters, unique among the caller's datasets.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 100, example = "chinook")
+    )]
     pub name: String,
+    /// `sqlite://file.sqlite` (inside the sources folder), `postgres://…` or `mysql://…`.
+    #[cfg_attr(feature = "ssr", schema(example = "sqlite://chinook.sqlite"))]
     pub source_url: String,
     #[serde(default)]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PatchDataset {
     #[serde(default)]
     pub name: Option<String>,
@@ -161,6 +193,7 @@ pub struct PatchDataset {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StartTraining {
     /// `None` reuses the dataset's last list.
     #[serde(default)]
@@ -170,6 +203,7 @@ pub struct StartTraining {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewDoc {
     #[serde(default)]
     pub title: String,
@@ -180,6 +214,7 @@ pub struct NewDoc {
 /// integrations) or `train` (read, plus starting and controlling training and
 /// writing documents and examples).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TokenScope {
     Read,
@@ -207,6 +242,7 @@ impl TokenScope {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub name: String,
     pub scope: TokenScope,
@@ -214,6 +250,7 @@ pub struct NewToken {
 
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -224,6 +261,7 @@ pub struct TokenView {
 
 /// The answer to creating a token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub id: i64,
     pub name: String,
@@ -236,6 +274,7 @@ pub struct CreatedToken {
 /// (unknown fields are ignored, as Dify may add some; a missing or `null`
 /// `Option` is `None`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRetrieval {
     /// The dataset id: Dify sends the "External Knowledge ID" as a string.
     pub knowledge_id: DifyKnowledgeId,
@@ -246,10 +285,11 @@ pub struct DifyRetrieval {
 
 /// A dataset id as a string (`"12"`, what Dify sends) or a JSON number (`12`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum DifyKnowledgeId {
     Text(String),
-    Number(serde_json::Number),
+    Number(#[cfg_attr(feature = "ssr", schema(value_type = i64))] serde_json::Number),
 }
 
 impl DifyKnowledgeId {
@@ -266,12 +306,14 @@ impl DifyKnowledgeId {
 /// Both are required by Dify's specification; `null` (which Dify sends for a
 /// setting it has not stored) takes the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRetrievalSetting {
     pub top_k: Option<i64>,
     pub score_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyMetadataCondition {
     /// `and` (the default) or `or`.
     pub logical_operator: Option<String>,
@@ -279,15 +321,18 @@ pub struct DifyMetadataCondition {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyCondition {
     /// One field name (Dify's own model), or a list of them (older documentation).
     pub name: DifyNames,
     pub comparison_operator: String,
     /// A string, a number or a list of strings; absent for `empty` / `not empty`.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub value: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum DifyNames {
     One(String),
@@ -296,11 +341,13 @@ pub enum DifyNames {
 
 /// The answer: `{"records": [...]}`, best first (empty when nothing matches).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRecords {
     pub records: Vec<DifyRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRecord {
     pub content: String,
     /// 0..1, in the order of the search ranking.
@@ -312,6 +359,7 @@ pub struct DifyRecord {
 
 /// What `metadata_condition` can filter on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRecordMetadata {
     /// `ddl`, `sql` (an example question → SQL) or `documentation`.
     pub kind: ItemKind,
@@ -322,6 +370,7 @@ pub struct DifyRecordMetadata {
 
 /// Dify's error body: `{"error_code": 1001, "error_msg": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyErrorBody {
     pub error_code: u16,
     pub error_msg: String,

@@ -9,6 +9,7 @@
 //! - `dify`: Dify's External Knowledge API, with the requests Dify sends;
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
+//! - `openapi`: `/api/openapi.json` documents every route of the router;
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
@@ -34,6 +35,7 @@ mod dify;
 mod engine;
 mod inflight;
 mod multi;
+mod openapi;
 mod source_policy;
 mod sources;
 mod tokens;

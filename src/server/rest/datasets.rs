@@ -3,16 +3,23 @@ use axum::http::StatusCode;
 
 use super::access::{Reader, Trainer};
 use super::extract::{Json, parse_id};
+use super::openapi::{self as doc, BodyErrors};
 use crate::domain::dto::{CreateDataset, DatasetView, DocView, NewDoc, PatchDataset, TableView};
 use crate::domain::error::AppError;
 use crate::server::services::Services;
 
 type JsonResult<T> = Result<axum::Json<T>, AppError>;
 
+/// The caller's datasets.
+#[utoipa::path(get, path = "/api/datasets", tag = "datasets", security(("session" = []), ("token" = [])),
+    responses((status = 200, description = "The datasets", body = Vec<DatasetView>), doc::Unauthorized, doc::Unavailable))]
 pub async fn list(State(s): State<Services>, Reader(user): Reader) -> JsonResult<Vec<DatasetView>> {
     Ok(axum::Json(s.list_datasets(&user).await?))
 }
 
+/// Creates a dataset on a source database (its URL is checked, not connected to).
+#[utoipa::path(post, path = "/api/datasets", tag = "datasets", security(("session" = []), ("token" = [])), request_body = CreateDataset,
+    responses((status = 201, description = "The new dataset", body = DatasetView), BodyErrors, doc::Unauthorized, doc::Forbidden, doc::Conflict, doc::Unavailable))]
 pub async fn create(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -24,6 +31,10 @@ pub async fn create(
     ))
 }
 
+/// A dataset.
+#[utoipa::path(get, path = "/api/datasets/{id}", tag = "datasets", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The dataset", body = DatasetView), doc::Unauthorized, doc::NotFound, doc::Unavailable))]
 pub async fn get(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -32,6 +43,10 @@ pub async fn get(
     Ok(axum::Json(s.get_dataset(&user, parse_id(&id)?).await?))
 }
 
+/// Changes a dataset's name, description or source (not while a run is open).
+#[utoipa::path(patch, path = "/api/datasets/{id}", tag = "datasets", security(("session" = []), ("token" = [])), request_body = PatchDataset,
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The changed dataset", body = DatasetView), BodyErrors, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::Unavailable))]
 pub async fn patch(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -43,6 +58,10 @@ pub async fn patch(
     ))
 }
 
+/// Deletes a dataset and its training data (not while training).
+#[utoipa::path(delete, path = "/api/datasets/{id}", tag = "datasets", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 204, description = "Deleted"), doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::Unavailable))]
 pub async fn delete(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -52,6 +71,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The source database's tables, read live (30 source connections a minute).
+#[utoipa::path(get, path = "/api/datasets/{id}/tables", tag = "datasets", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The tables", body = Vec<TableView>), doc::Unauthorized, doc::NotFound, doc::Unprocessable, doc::TooManyRequests, doc::BadGateway, doc::Unavailable))]
 pub async fn tables(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -60,6 +83,10 @@ pub async fn tables(
     Ok(axum::Json(s.source_tables(&user, parse_id(&id)?).await?))
 }
 
+/// The dataset's documents.
+#[utoipa::path(get, path = "/api/datasets/{id}/docs", tag = "datasets", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The documents", body = Vec<DocView>), doc::Unauthorized, doc::NotFound, doc::Unavailable))]
 pub async fn docs(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -68,6 +95,10 @@ pub async fn docs(
     Ok(axum::Json(s.list_docs(&user, parse_id(&id)?).await?))
 }
 
+/// Adds a document to the dataset.
+#[utoipa::path(post, path = "/api/datasets/{id}/docs", tag = "datasets", security(("session" = []), ("token" = [])), request_body = NewDoc,
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 201, description = "The new document", body = DocView), BodyErrors, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Unavailable))]
 pub async fn add_doc(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -80,6 +111,10 @@ pub async fn add_doc(
     ))
 }
 
+/// Deletes a document.
+#[utoipa::path(delete, path = "/api/datasets/{id}/docs/{doc_id}", tag = "datasets", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id"), ("doc_id" = i64, Path, minimum = 1, example = 1, description = "The document's id")),
+    responses((status = 204, description = "Deleted"), doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Unavailable))]
 pub async fn delete_doc(
     State(s): State<Services>,
     Trainer(user): Trainer,

@@ -20,9 +20,20 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::dto::{DifyErrorBody, DifyRetrieval};
+use crate::domain::dto::{DifyErrorBody, DifyRecords, DifyRetrieval};
 use crate::server::services::{DifyRefusal, Services};
 
+#[utoipa::path(post, path = "/api/dify/retrieval", tag = "integrations", security(("token" = [])),
+    request_body = DifyRetrieval,
+    responses(
+        (status = 200, description = "The records, best first", body = DifyRecords),
+        (status = 400, description = "Not a retrieval request (error_code 3001)", body = DifyErrorBody),
+        (status = 403, description = "Malformed Authorization header (1001) or failed authorization (1002)", body = DifyErrorBody),
+        (status = 404, description = "No such knowledge base (2001)", body = DifyErrorBody),
+        (status = 413, description = "The request body is over 1 MiB (3001)", body = DifyErrorBody),
+        super::openapi::UnsupportedMediaType,
+        (status = 503, description = "The database is unavailable (5001)", body = DifyErrorBody),
+    ))]
 pub async fn retrieval(
     State(s): State<Services>,
     headers: HeaderMap,

@@ -1,6 +1,7 @@
 //! The REST API under `/api`: thin handlers over [`Services`](crate::server::services::Services).
 //! Every error is `{"detail": "..."}`, except Dify's endpoint (`dify.rs`),
-//! which answers in Dify's format.
+//! which answers in Dify's format. Every route is documented in
+//! `GET /api/openapi.json` (a new one: its handler in `paths(...)` of `openapi::ApiDoc`).
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -18,6 +19,7 @@ mod datasets;
 mod dify;
 mod extract;
 mod health;
+mod openapi;
 mod tokens;
 mod training;
 
@@ -27,6 +29,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health::health))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/auth/signup", post(auth::signup))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 
 use super::access::{Reader, Trainer};
 use super::extract::{OptionalJson, parse_id};
+use super::openapi::{self as doc, BodyErrors};
 use crate::domain::dto::{
     LogEntry, Message, Progress, RunView, SearchResult, StartTraining, Started,
 };
@@ -24,6 +25,10 @@ fn int_param(params: &HashMap<String, String>, name: &str, default: i64) -> Resu
     }
 }
 
+/// Starts training; the body is optional (no body: the last table list).
+#[utoipa::path(post, path = "/api/datasets/{id}/training", tag = "training", security(("session" = []), ("token" = [])), request_body = Option<StartTraining>,
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 202, description = "Queued", body = Started), BodyErrors, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::TooManyRequests, doc::Unavailable))]
 pub async fn start(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -37,6 +42,10 @@ pub async fn start(
     ))
 }
 
+/// The training's progress.
+#[utoipa::path(get, path = "/api/datasets/{id}/training/progress", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The progress", body = Progress), doc::Unauthorized, doc::NotFound, doc::Unavailable))]
 pub async fn progress(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -45,6 +54,10 @@ pub async fn progress(
     Ok(axum::Json(s.progress(&user, parse_id(&id)?).await?))
 }
 
+/// The training's most recent log lines, newest first.
+#[utoipa::path(get, path = "/api/datasets/{id}/training/logs", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "How many lines (default 50)")),
+    responses((status = 200, description = "The log lines", body = Vec<LogEntry>), doc::BadRequest, doc::Unauthorized, doc::NotFound, doc::Unavailable, doc::UriTooLong))]
 pub async fn logs(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -55,6 +68,10 @@ pub async fn logs(
     Ok(axum::Json(s.logs(&user, parse_id(&id)?, limit).await?))
 }
 
+/// Pauses the training at its next checkpoint.
+#[utoipa::path(post, path = "/api/datasets/{id}/training/pause", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "Paused", body = Message), doc::BadRequest, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::Unavailable))]
 pub async fn pause(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -63,6 +80,10 @@ pub async fn pause(
     Ok(axum::Json(s.pause_training(&user, parse_id(&id)?).await?))
 }
 
+/// Resumes a paused training from its checkpoint.
+#[utoipa::path(post, path = "/api/datasets/{id}/training/resume", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "Queued again", body = Message), doc::BadRequest, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::TooManyRequests, doc::Unavailable))]
 pub async fn resume(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -71,6 +92,10 @@ pub async fn resume(
     Ok(axum::Json(s.resume_training(&user, parse_id(&id)?).await?))
 }
 
+/// Cancels the training; the previous collection stays the one searched.
+#[utoipa::path(post, path = "/api/datasets/{id}/training/cancel", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "Cancelled", body = Message), doc::BadRequest, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::Unavailable))]
 pub async fn cancel(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -79,6 +104,10 @@ pub async fn cancel(
     Ok(axum::Json(s.cancel_training(&user, parse_id(&id)?).await?))
 }
 
+/// Deletes the trained data; the dataset is pending again.
+#[utoipa::path(delete, path = "/api/datasets/{id}/training", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "Deleted", body = Message), doc::BadRequest, doc::Unauthorized, doc::Forbidden, doc::NotFound, doc::Conflict, doc::Unavailable))]
 pub async fn delete_data(
     State(s): State<Services>,
     Trainer(user): Trainer,
@@ -89,6 +118,10 @@ pub async fn delete_data(
     ))
 }
 
+/// The dataset's training runs, newest first.
+#[utoipa::path(get, path = "/api/datasets/{id}/training/runs", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id")),
+    responses((status = 200, description = "The runs", body = Vec<RunView>), doc::Unauthorized, doc::NotFound, doc::Unavailable))]
 pub async fn runs(
     State(s): State<Services>,
     Reader(user): Reader,
@@ -97,6 +130,10 @@ pub async fn runs(
     Ok(axum::Json(s.runs(&user, parse_id(&id)?).await?))
 }
 
+/// Searches the last completed collection: items and the ranked tables.
+#[utoipa::path(get, path = "/api/datasets/{id}/search", tag = "training", security(("session" = []), ("token" = [])),
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "The dataset's id"), ("q" = String, Query, min_length = 1, max_length = 2000, description = "The question"), ("k" = Option<i64>, Query, minimum = 1, maximum = 50, description = "How many items (default 10)")),
+    responses((status = 200, description = "The hits (none before a completed training)", body = SearchResult), doc::BadRequest, doc::Unauthorized, doc::NotFound, doc::Unavailable, doc::UriTooLong))]
 pub async fn search(
     State(s): State<Services>,
     Reader(user): Reader,
