@@ -9,6 +9,7 @@
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
+//! - `mcp`: the MCP endpoint over raw JSON-RPC (token required, every tool, no leak);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
 //!
@@ -31,6 +32,7 @@ mod crash;
 mod dense;
 mod engine;
 mod inflight;
+mod mcp;
 mod multi;
 mod source_policy;
 mod sources;

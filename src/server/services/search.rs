@@ -75,6 +75,24 @@ impl<T> VersionCache<T> {
     }
 }
 
+/// 400 unless `k` is 1-`max`.
+pub(super) fn check_k(k: i64, max: i64) -> Result<(), AppError> {
+    if !(1..=max).contains(&k) {
+        return Err(AppError::BadRequest(format!("k must be 1-{max}")));
+    }
+    Ok(())
+}
+
+/// 400 unless the question (named `field`) is 1-2000 characters and not only whitespace.
+pub(super) fn check_question(field: &str, q: &str) -> Result<(), AppError> {
+    if q.trim().is_empty() || q.len() > 2000 {
+        return Err(AppError::BadRequest(format!(
+            "{field} must be 1-2000 characters"
+        )));
+    }
+    Ok(())
+}
+
 impl Services {
     /// Searches the dataset's last completed collection version.
     pub async fn search(
@@ -84,12 +102,8 @@ impl Services {
         q: &str,
         k: i64,
     ) -> Result<SearchResult, AppError> {
-        if !(1..=SEARCH_K_MAX).contains(&k) {
-            return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
-        }
-        if q.trim().is_empty() || q.len() > 2000 {
-            return Err(AppError::BadRequest("q must be 1-2000 characters".into()));
-        }
+        check_k(k, SEARCH_K_MAX)?;
+        check_question("q", q)?;
         let row = self.owned(user, id).await?;
         self.search_row(&row, q, k).await
     }
