@@ -192,8 +192,14 @@ async fn mcp_tools_answer_for_the_tokens_user_only(meta: Meta) {
         "{c}"
     );
     assert!(!c["examples"].as_array().unwrap().is_empty(), "{c}");
-    assert!(c["examples"][0]["sql"].as_str().unwrap().contains("SELECT"), "{c}");
-    assert!(text(&r).contains("CREATE TABLE") && text(&r).contains("## Examples"), "{r}");
+    assert!(
+        c["examples"][0]["sql"].as_str().unwrap().contains("SELECT"),
+        "{c}"
+    );
+    assert!(
+        text(&r).contains("CREATE TABLE") && text(&r).contains("## Examples"),
+        "{r}"
+    );
 
     // describe_table, the name compared without case.
     let r = call(
@@ -228,7 +234,10 @@ async fn mcp_tools_answer_for_the_tokens_user_only(meta: Meta) {
     // Bob's dataset, an unknown table, a bad k: tool errors, no leak.
     for (tool, args) in [
         ("training_status", json!({"dataset_id": bobs})),
-        ("describe_table", json!({"dataset_id": bobs, "table": "Album"})),
+        (
+            "describe_table",
+            json!({"dataset_id": bobs, "table": "Album"}),
+        ),
         (
             "search_context",
             json!({"dataset_id": bobs, "question": "albums"}),

@@ -12,8 +12,8 @@ mod tools;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -59,7 +59,10 @@ pub fn router(services: Services, shutdown: CancellationToken) -> Router<AppStat
     );
     Router::new()
         .route_service(PATH, service)
-        .route_layer(axum::middleware::from_fn_with_state(services, require_token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            services,
+            require_token,
+        ))
 }
 
 /// 401 unless the request carries a valid API token; its user goes into the

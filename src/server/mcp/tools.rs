@@ -103,9 +103,13 @@ impl Datatrain {
         Extension(parts): Extension<Parts>,
     ) -> Result<CallToolResult, ErrorData> {
         let user = caller(&parts)?;
-        let found = self.services.list_datasets(user).await.map(|list| DatasetList {
-            datasets: list.into_iter().map(DatasetEntry::from).collect(),
-        });
+        let found = self
+            .services
+            .list_datasets(user)
+            .await
+            .map(|list| DatasetList {
+                datasets: list.into_iter().map(DatasetEntry::from).collect(),
+            });
         Ok(reply(found, datasets_text))
     }
 
@@ -214,7 +218,12 @@ fn context_text(c: &QuestionContext) -> String {
     if !c.tables.is_empty() {
         out.push_str("## Tables\n\n");
         for t in &c.tables {
-            let _ = writeln!(out, "### {}\n\n```sql\n{}\n```\n", t.table, t.ddl.trim_end());
+            let _ = writeln!(
+                out,
+                "### {}\n\n```sql\n{}\n```\n",
+                t.table,
+                t.ddl.trim_end()
+            );
         }
     }
     docs_section(&mut out, c.documentation.iter().map(|d| d.content.as_str()));
@@ -247,7 +256,11 @@ fn examples_section(out: &mut String, examples: &[SqlExample]) {
     out.push_str("## Examples\n\n");
     for e in examples {
         let question = e.question.as_deref().unwrap_or("(no question)");
-        let _ = writeln!(out, "Question: {question}\n```sql\n{}\n```\n", e.sql.trim_end());
+        let _ = writeln!(
+            out,
+            "Question: {question}\n```sql\n{}\n```\n",
+            e.sql.trim_end()
+        );
     }
 }
 
