@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use axum::http::request::Parts;
-use rmcp::handler::server::tool::Extension;
+use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::schemars::JsonSchema;
@@ -98,19 +98,15 @@ impl Datatrain {
         description = "List your datasets (the databases datatrain trained knowledge for): id, name, status and when each was last trained. Use an id with the other tools.",
         annotations(title = "List datasets", read_only_hint = true)
     )]
-    async fn list_datasets(
-        &self,
-        Extension(parts): Extension<Parts>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let user = caller(&parts)?;
+    async fn list_datasets(&self, Caller(user): Caller) -> CallToolResult {
         let found = self
             .services
-            .list_datasets(user)
+            .list_datasets(&user)
             .await
             .map(|list| DatasetList {
                 datasets: list.into_iter().map(DatasetEntry::from).collect(),
             });
-        Ok(reply(found, datasets_text))
+        reply(found, datasets_text)
     }
 
     #[tool(
@@ -119,16 +115,15 @@ impl Datatrain {
     )]
     async fn search_context(
         &self,
-        Extension(parts): Extension<Parts>,
+        Caller(user): Caller,
         Parameters(args): Parameters<SearchArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let user = caller(&parts)?;
+    ) -> CallToolResult {
         let k = args.k.unwrap_or(CONTEXT_K_DEFAULT);
         let found = self
             .services
-            .question_context(user, args.dataset_id, &args.question, k)
+            .question_context(&user, args.dataset_id, &args.question, k)
             .await;
-        Ok(reply(found, context_text))
+        reply(found, context_text)
     }
 
     #[tool(
@@ -137,15 +132,14 @@ impl Datatrain {
     )]
     async fn describe_table(
         &self,
-        Extension(parts): Extension<Parts>,
+        Caller(user): Caller,
         Parameters(args): Parameters<TableArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let user = caller(&parts)?;
+    ) -> CallToolResult {
         let found = self
             .services
-            .table_context(user, args.dataset_id, &args.table)
+            .table_context(&user, args.dataset_id, &args.table)
             .await;
-        Ok(reply(found, table_text))
+        reply(found, table_text)
     }
 
     #[tool(
@@ -154,12 +148,11 @@ impl Datatrain {
     )]
     async fn training_status(
         &self,
-        Extension(parts): Extension<Parts>,
+        Caller(user): Caller,
         Parameters(args): Parameters<DatasetArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let user = caller(&parts)?;
-        let found = self.services.progress(user, args.dataset_id).await;
-        Ok(reply(found, progress_text))
+    ) -> CallToolResult {
+        let found = self.services.progress(&user, args.dataset_id).await;
+        reply(found, progress_text)
     }
 }
 
@@ -169,13 +162,22 @@ impl Datatrain {
 )]
 impl ServerHandler for Datatrain {}
 
-/// The user the request's token named (put there by the `/mcp` middleware).
-fn caller(parts: &Parts) -> Result<&CurrentUser, ErrorData> {
-    parts
-        .extensions
-        .get::<McpUser>()
-        .map(|u| &u.0)
-        .ok_or_else(|| ErrorData::internal_error("the request has no authenticated caller", None))
+/// The user the request's token named (put into the request's extensions by
+/// the `/mcp` middleware), taken by the tools like an argument.
+struct Caller(CurrentUser);
+
+impl<C: AsRequestContext> FromContextPart<C> for Caller {
+    fn from_context_part(context: &mut C) -> Result<Self, ErrorData> {
+        context
+            .as_request_context()
+            .extensions
+            .get::<Parts>()
+            .and_then(|parts| parts.extensions.get::<McpUser>())
+            .map(|u| Caller(u.0.clone()))
+            .ok_or_else(|| {
+                ErrorData::internal_error("the request has no authenticated caller", None)
+            })
+    }
 }
 
 /// A service's answer as a tool result: text and structured content, or a
