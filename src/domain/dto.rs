@@ -133,6 +133,49 @@ pub struct SearchResult {
     pub tables: Vec<String>,
 }
 
+/// What an assistant needs to write the SQL for a question: the DDL of the
+/// tables that matter (best first), the documentation that matters and similar
+/// question → SQL examples. Empty lists when the dataset was never trained.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuestionContext {
+    /// Whether the dataset has a trained collection to search.
+    pub trained: bool,
+    pub tables: Vec<TableDdl>,
+    pub documentation: Vec<DocSnippet>,
+    pub examples: Vec<SqlExample>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDdl {
+    pub table: String,
+    pub ddl: String,
+}
+
+/// A trained piece of documentation (a chunk of a document), with the table it names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocSnippet {
+    pub table: Option<String>,
+    pub content: String,
+}
+
+/// A trained example: a question and the SQL that answers it (the SQL ran on the source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SqlExample {
+    pub table: Option<String>,
+    pub question: Option<String>,
+    pub sql: String,
+}
+
+/// Everything trained about one table: its DDL, the documentation that names
+/// it and its examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableContext {
+    pub table: String,
+    pub ddl: String,
+    pub documentation: Vec<DocSnippet>,
+    pub examples: Vec<SqlExample>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Started {
@@ -277,6 +320,7 @@ pub struct CreatedToken {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DifyRetrieval {
     /// The dataset id: Dify sends the "External Knowledge ID" as a string.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "1"))]
     pub knowledge_id: DifyKnowledgeId,
     pub query: String,
     pub retrieval_setting: DifyRetrievalSetting,
@@ -285,11 +329,10 @@ pub struct DifyRetrieval {
 
 /// A dataset id as a string (`"12"`, what Dify sends) or a JSON number (`12`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum DifyKnowledgeId {
     Text(String),
-    Number(#[cfg_attr(feature = "ssr", schema(value_type = i64))] serde_json::Number),
+    Number(serde_json::Number),
 }
 
 impl DifyKnowledgeId {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod embeddings;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod rest;
 pub mod search;
 pub mod secrets;

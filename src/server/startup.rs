@@ -19,6 +19,7 @@ use super::auth::{CurrentUser, DbSessionStore, SESSION_USER};
 use super::config::Config;
 use super::embeddings::Embedder;
 use super::http;
+use super::mcp;
 use super::rest;
 use super::secrets::Secrets;
 use super::services::{ServiceSettings, Services};
@@ -141,6 +142,7 @@ impl Application {
         let context_state = state.clone();
         let router = Router::new()
             .merge(rest::router())
+            .merge(mcp::router(state.services.clone(), shutdown.child_token()))
             .leptos_routes_with_context(
                 &state,
                 routes,

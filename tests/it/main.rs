@@ -11,6 +11,7 @@
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
 //! - `openapi`: `/api/openapi.json` documents every route of the router;
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
+//! - `mcp`: the MCP endpoint over raw JSON-RPC (token required, every tool, no leak);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
 //!
@@ -34,6 +35,7 @@ mod dense;
 mod dify;
 mod engine;
 mod inflight;
+mod mcp;
 mod multi;
 mod openapi;
 mod source_policy;

@@ -5,6 +5,7 @@
 //! [`SessionUser`] for account and token routes, which no token may use.
 
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -35,11 +36,8 @@ impl Caller {
             let user = CurrentUser::from_request_parts(parts, &()).await?;
             return Ok(Caller::Session(user));
         };
-        let header = header.to_str().map_err(|_| invalid_token())?;
-        match services.token_caller(header).await? {
-            Ok((user, scope)) => Ok(Caller::Token(user, scope)),
-            Err(TokenRefusal::Malformed | TokenRefusal::Unknown) => Err(invalid_token()),
-        }
+        let (user, scope) = bearer(header, services).await?;
+        Ok(Caller::Token(user, scope))
     }
 
     /// The user, when the caller's access covers `needed`; 403 otherwise.
@@ -52,6 +50,19 @@ impl Caller {
                 needed.as_str()
             ))),
         }
+    }
+}
+
+/// The user and scope of an `Authorization: Bearer dt_…` header; 401 when it
+/// names nobody (malformed, unknown or revoked). The MCP endpoint uses it too.
+pub(crate) async fn bearer(
+    header: &HeaderValue,
+    services: &Services,
+) -> Result<(CurrentUser, TokenScope), AppError> {
+    let header = header.to_str().map_err(|_| invalid_token())?;
+    match services.token_caller(header).await? {
+        Ok(found) => Ok(found),
+        Err(TokenRefusal::Malformed | TokenRefusal::Unknown) => Err(invalid_token()),
     }
 }
 

@@ -13,7 +13,7 @@ use axum::routing::{any, delete, get, post};
 use super::state::AppState;
 use crate::domain::error::AppError;
 
-mod access;
+pub(crate) mod access;
 pub(crate) mod auth;
 mod datasets;
 mod dify;

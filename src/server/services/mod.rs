@@ -3,6 +3,7 @@
 //! dataset of another user is "not found".
 
 mod accounts;
+mod context;
 mod datasets;
 mod dify;
 mod search;
@@ -25,6 +26,7 @@ use crate::server::sources::{SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
+pub use context::{CONTEXT_K_DEFAULT, CONTEXT_K_MAX};
 pub use dify::{DIFY_TOP_K_MAX, DifyRefusal};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use tokens::{TOKENS_MAX, TokenRefusal};

@@ -83,6 +83,20 @@ pub(super) fn check_query(q: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// 400 unless `k` is 1-`max`.
+pub(super) fn check_k(k: i64, max: i64) -> Result<(), AppError> {
+    if !(1..=max).contains(&k) {
+        return Err(AppError::BadRequest(format!("k must be 1-{max}")));
+    }
+    Ok(())
+}
+
+/// 400 unless the question (named `field`) follows [`check_query`].
+pub(super) fn check_question(field: &str, q: &str) -> Result<(), AppError> {
+    check_query(q).map_err(|rule| AppError::BadRequest(format!("{field} {rule}")))?;
+    Ok(())
+}
+
 impl Services {
     /// Searches the dataset's last completed collection version.
     pub async fn search(
@@ -92,10 +106,8 @@ impl Services {
         q: &str,
         k: i64,
     ) -> Result<SearchResult, AppError> {
-        if !(1..=SEARCH_K_MAX).contains(&k) {
-            return Err(AppError::BadRequest(format!("k must be 1-{SEARCH_K_MAX}")));
-        }
-        check_query(q).map_err(|rule| AppError::BadRequest(format!("q {rule}")))?;
+        check_k(k, SEARCH_K_MAX)?;
+        check_question("q", q)?;
         let row = self.owned(user, id).await?;
         self.search_row(&row, q, k).await
     }

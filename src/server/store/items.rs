@@ -327,6 +327,27 @@ impl Store {
         .await?)
     }
 
+    /// Every item of one version linked to a table named `table` (compared
+    /// without case): its DDL, the documentation that names it and its examples,
+    /// in the order they were trained.
+    pub async fn table_items(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        table: &str,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let sql = format!(
+            "SELECT {HIT_COLUMNS} FROM items \
+             WHERE dataset_id = $1 AND version = $2 AND LOWER(table_name) = LOWER($3) ORDER BY id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(dataset_id)
+            .bind(version)
+            .bind(table)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Items of one version by id (any order).
     pub async fn items_by_ids(
         &self,
