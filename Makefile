@@ -56,6 +56,9 @@ test: setup-test
 	@scripts/timed.sh "rust tests" $(MAKE) --no-print-directory test-rust
 	@scripts/timed.sh "release build" cargo leptos build --release
 	@scripts/timed.sh "playwright" $(MAKE) --no-print-directory test-e2e
+	@scripts/timed.sh "schemathesis" scripts/schemathesis.sh
+	@scripts/timed.sh "mcp client" scripts/test-mcp.sh target/release/datatrain
+	@scripts/timed.sh "python client and vanna" scripts/test-python.sh
 
 ## Benchmarks print numbers (recorded in the README); they assert nothing.
 bench: setup-test

@@ -12,7 +12,7 @@ if [ ! -x "$venv/bin/pytest" ] || ! "$venv/bin/python" -c 'import vanna' 2>/dev/
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./clients/python
 
-start_datatrain "${PYTHON_TEST_PORT:-3310}"
+start_datatrain "${PYTHON_TEST_PORT:-3320}"
 DATATRAIN_URL=$DT_URL
 DATATRAIN_TOKEN=$(dt_token vanna train)
 DATATRAIN_READ_TOKEN=$(dt_token vanna read)
