@@ -107,6 +107,73 @@ impl std::fmt::Display for ItemKind {
     }
 }
 
+/// An item of the live collection, as listed by `GET …/items`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemView {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub table_name: Option<String>,
+    pub question: Option<String>,
+    pub content: String,
+}
+
+/// An item deleted from the collection: later trainings do not emit it again
+/// (it is recognised by `content_hash`) until the exclusion is removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExclusionView {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub table_name: Option<String>,
+    pub question: Option<String>,
+    pub content: String,
+    pub content_hash: String,
+    pub created_at: String,
+}
+
+/// A question → SQL example written by the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExampleView {
+    pub id: i64,
+    pub question: String,
+    pub sql: String,
+    pub created_at: String,
+}
+
+/// One line of `GET …/export` (and of an import): Vanna's training data shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportLine {
+    /// The item's id, as a string (Vanna's ids are strings).
+    pub id: String,
+    pub training_data_type: ItemKind,
+    pub question: Option<String>,
+    /// The DDL, the documentation text, or the SQL.
+    pub content: String,
+    pub table_name: Option<String>,
+}
+
+/// What an import added, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportAdded {
+    pub documentation: u64,
+    pub sql: u64,
+}
+
+/// A line an import refused (1-based line number) and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRefusal {
+    pub line: u64,
+    pub detail: String,
+}
+
+/// The answer to `POST …/import`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub added: ImportAdded,
+    /// DDL lines (DDL comes from the source).
+    pub skipped: u64,
+    pub refused: Vec<ImportRefusal>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchItem {
     pub kind: ItemKind,
@@ -174,6 +241,12 @@ pub struct NewDoc {
     #[serde(default)]
     pub title: String,
     pub content: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewExample {
+    pub question: String,
+    pub sql: String,
 }
 
 /// What an API token may do: `read` (reads, search, the assistant
