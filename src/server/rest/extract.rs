@@ -63,6 +63,33 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
         .ok_or_else(AppError::not_found)
 }
 
+/// An optional integer query parameter; anything unparsable is 400 naming it.
+pub fn int_param(
+    params: &std::collections::HashMap<String, String>,
+    name: &str,
+    default: i64,
+) -> Result<i64, AppError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("{name} must be an integer"))),
+    }
+}
+
+/// The media type of newline-delimited JSON (export and import of training data).
+pub const NDJSON: &str = "application/x-ndjson";
+
+/// Whether the request says its body is newline-delimited JSON.
+pub fn is_ndjson(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(NDJSON))
+}
+
 /// Like [`Json`], but an empty body is `None` (for requests whose body is optional).
 pub struct OptionalJson<T>(pub Option<T>);
 

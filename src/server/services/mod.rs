@@ -3,6 +3,7 @@
 //! dataset of another user is "not found".
 
 mod accounts;
+mod curation;
 mod datasets;
 mod search;
 mod tokens;
@@ -24,6 +25,7 @@ use crate::server::sources::{SourcePolicy, SourceUrl};
 use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
+pub use curation::{IMPORT_LINES_MAX, ITEMS_DEFAULT, ITEMS_MAX, ItemQuery};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use tokens::{TOKENS_MAX, TokenRefusal};
 pub use training::{LOGS_DEFAULT, LOGS_MAX};
