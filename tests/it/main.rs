@@ -9,6 +9,7 @@
 //! - `inflight`: a pause cancels the source query in flight (a sleeping PostgreSQL policy);
 //! - `multi`: two instances on one PostgreSQL database (control, logout, takeover after kill -9);
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
+//! - `curate`: curating the training data (items, exclusions, curated examples, export and import);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
 //!
@@ -28,6 +29,7 @@ mod common;
 mod abuse;
 mod api;
 mod crash;
+mod curate;
 mod dense;
 mod engine;
 mod inflight;
