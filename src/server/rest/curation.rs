@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::access::{Reader, Trainer};
-use super::extract::{Json, NDJSON, int_param, is_json, is_ndjson, parse_id};
+use super::extract::{Json, NDJSON, body_bytes, int_param, is_json, is_ndjson, parse_id};
 use crate::domain::dto::{ExampleView, ExclusionView, ImportSummary, ItemView, NewExample};
 use crate::domain::error::AppError;
 use crate::server::services::{ITEMS_DEFAULT, ItemQuery, Services};
@@ -118,14 +118,6 @@ pub async fn import(
             "expected a body with Content-Type: {NDJSON}"
         )));
     }
-    let body = axum::body::Bytes::from_request(req, &())
-        .await
-        .map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge
-            } else {
-                AppError::BadRequest(e.body_text())
-            }
-        })?;
+    let body = body_bytes(req, &()).await?;
     Ok(axum::Json(s.import_items(&user, id, &body).await?))
 }

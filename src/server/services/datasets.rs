@@ -81,7 +81,11 @@ pub(super) fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
 /// Opens the source (after the policy's checks), lists its tables and closes
 /// it; errors are 502, a refusal by the policy 422.
 async fn live_tables(url: &SourceUrl, policy: &SourcePolicy) -> Result<Vec<TableView>, AppError> {
-    let source = Source::open(url, policy).await.map_err(unreachable)?;
+    tables_of(Source::open(url, policy).await.map_err(unreachable)?).await
+}
+
+/// Lists an open source's tables and closes it.
+async fn tables_of(source: Source) -> Result<Vec<TableView>, AppError> {
     let tables = source.list_tables().await.map_err(unreachable);
     source.close().await;
     Ok(tables?
@@ -256,16 +260,7 @@ impl Services {
         id: i64,
     ) -> Result<Vec<TableView>, AppError> {
         let row = self.owned(user, id).await?;
-        let source = self.open_source(user, &row).await?;
-        let tables = source.list_tables().await.map_err(unreachable);
-        source.close().await;
-        Ok(tables?
-            .into_iter()
-            .map(|t| TableView {
-                name: t.name,
-                column_count: t.column_count,
-            })
-            .collect())
+        tables_of(self.open_source(user, &row).await?).await
     }
 
     /// Opens a dataset's source with its decrypted URL, after the source

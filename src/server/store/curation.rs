@@ -170,15 +170,24 @@ impl Store {
     }
 
     pub async fn delete_exclusion(&self, dataset_id: i64, id: i64) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM item_exclusions WHERE id = $1 AND dataset_id = $2")
-                .bind(id)
-                .bind(dataset_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
+        self.delete_row_of("item_exclusions", dataset_id, id).await
+    }
+
+    /// Deletes row `id` of `table` if it belongs to the dataset; whether it did.
+    async fn delete_row_of(
+        &self,
+        table: &'static str,
+        dataset_id: i64,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        let sql = format!("DELETE FROM {table} WHERE id = $1 AND dataset_id = $2");
+        let n = sqlx::query(&sql)
+            .bind(id)
+            .bind(dataset_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     pub async fn insert_example(
@@ -210,15 +219,7 @@ impl Store {
     }
 
     pub async fn delete_example(&self, dataset_id: i64, id: i64) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM dataset_examples WHERE id = $1 AND dataset_id = $2")
-                .bind(id)
-                .bind(dataset_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
+        self.delete_row_of("dataset_examples", dataset_id, id).await
     }
 
     /// Adds documents (title, content) and examples (question, SQL) in one transaction.
