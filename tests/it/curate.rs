@@ -34,6 +34,13 @@ async fn search(c: &Client, id: i64, q: &str) -> Value {
     b
 }
 
+/// POSTs `body` and expects 201; the answer.
+async fn created(c: &Client, path: &str, body: Value) -> Value {
+    let (s, b) = c.post(path, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{path}: {b}");
+    b
+}
+
 async fn post_body(
     c: &Client,
     path: &str,
@@ -65,13 +72,12 @@ async fn items_are_listed_filtered_and_paged(meta: Meta) {
         Vec::<Value>::new(),
         "before training"
     );
-    let (s, b) = c
-        .post(
-            &format!("/api/datasets/{id}/docs"),
-            json!({"title": "Glossary", "content": "An album holds tracks of one artist."}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
+    created(
+        &c,
+        &format!("/api/datasets/{id}/docs"),
+        json!({"title": "Glossary", "content": "An album holds tracks of one artist."}),
+    )
+    .await;
     train(&c, id, &TABLES).await;
 
     let all = items(&c, id, "limit=500").await;
@@ -263,10 +269,7 @@ async fn curated_examples_are_checked_and_indexed_first(meta: Meta) {
 
     let question = "Which tracks last longer than ten minutes?";
     let sql = "SELECT t.Name FROM Track t WHERE t.Milliseconds > 600000 ORDER BY t.Name";
-    let (s, e) = c
-        .post(&examples, json!({"question": question, "sql": sql}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let e = created(&c, &examples, json!({"question": question, "sql": sql})).await;
     assert_keys(&e, &["id", "question", "sql", "created_at"], "example");
     let e_id = assert_int_id(&e["id"], "example id");
     assert_eq!(
@@ -372,13 +375,12 @@ async fn curated_examples_are_checked_and_indexed_first(meta: Meta) {
     );
 
     // An example naming no trained table has no table.
-    let (s, b) = c
-        .post(
-            &examples,
-            json!({"question": "How many genres?", "sql": "SELECT COUNT(*) FROM Genre"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
+    created(
+        &c,
+        &examples,
+        json!({"question": "How many genres?", "sql": "SELECT COUNT(*) FROM Genre"}),
+    )
+    .await;
     train(&c, id, &TABLES).await;
     let sql_items = items(&c, id, "kind=sql&limit=500").await;
     assert_eq!(sql_items[0]["question"], question);
@@ -412,20 +414,18 @@ async fn export_and_import_round_trip(meta: Meta) {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await.unwrap(), "", "nothing before training");
 
-    let (s, b) = c
-        .post(
-            &format!("/api/datasets/{id}/docs"),
-            json!({"title": "Glossary", "content": "A long track lasts more than ten minutes."}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, b) = c
-        .post(
-            &format!("/api/datasets/{id}/examples"),
-            json!({"question": "How many artists?", "sql": "SELECT COUNT(*) FROM Artist"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
+    created(
+        &c,
+        &format!("/api/datasets/{id}/docs"),
+        json!({"title": "Glossary", "content": "A long track lasts more than ten minutes."}),
+    )
+    .await;
+    created(
+        &c,
+        &format!("/api/datasets/{id}/examples"),
+        json!({"question": "How many artists?", "sql": "SELECT COUNT(*) FROM Artist"}),
+    )
+    .await;
     train(&c, id, &TABLES).await;
 
     let res = c
