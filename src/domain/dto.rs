@@ -115,6 +115,80 @@ impl std::fmt::Display for ItemKind {
     }
 }
 
+/// An item of the live collection, as listed by `GET …/items`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ItemView {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub table_name: Option<String>,
+    pub question: Option<String>,
+    pub content: String,
+}
+
+/// An item deleted from the collection: later trainings do not emit it again
+/// (it is recognised by `content_hash`) until the exclusion is removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExclusionView {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub table_name: Option<String>,
+    pub question: Option<String>,
+    pub content: String,
+    pub content_hash: String,
+    pub created_at: String,
+}
+
+/// A question → SQL example written by the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExampleView {
+    pub id: i64,
+    pub question: String,
+    pub sql: String,
+    pub created_at: String,
+}
+
+/// One line of `GET …/export` (and of an import): Vanna's training data shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ExportLine {
+    /// The item's id, as a string (Vanna's ids are strings).
+    pub id: String,
+    pub training_data_type: ItemKind,
+    pub question: Option<String>,
+    /// The DDL, the documentation text, or the SQL.
+    pub content: String,
+    pub table_name: Option<String>,
+}
+
+/// What an import added, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportAdded {
+    pub documentation: u64,
+    pub sql: u64,
+}
+
+/// A line an import refused (1-based line number) and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportRefusal {
+    pub line: u64,
+    pub detail: String,
+}
+
+/// The answer to `POST …/import`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportSummary {
+    pub added: ImportAdded,
+    /// DDL lines (DDL comes from the source).
+    pub skipped: u64,
+    pub refused: Vec<ImportRefusal>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchItem {
@@ -137,6 +211,7 @@ pub struct SearchResult {
 /// tables that matter (best first), the documentation that matters and similar
 /// question → SQL examples. Empty lists when the dataset was never trained.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuestionContext {
     /// Whether the dataset has a trained collection to search.
     pub trained: bool,
@@ -146,6 +221,7 @@ pub struct QuestionContext {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TableDdl {
     pub table: String,
     pub ddl: String,
@@ -153,6 +229,7 @@ pub struct TableDdl {
 
 /// A trained piece of documentation (a chunk of a document), with the table it names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocSnippet {
     pub table: Option<String>,
     pub content: String,
@@ -160,6 +237,7 @@ pub struct DocSnippet {
 
 /// A trained example: a question and the SQL that answers it (the SQL ran on the source).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SqlExample {
     pub table: Option<String>,
     pub question: Option<String>,
@@ -169,6 +247,7 @@ pub struct SqlExample {
 /// Everything trained about one table: its DDL, the documentation that names
 /// it and its examples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TableContext {
     pub table: String,
     pub ddl: String,
@@ -251,6 +330,13 @@ pub struct NewDoc {
     #[serde(default)]
     pub title: String,
     pub content: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewExample {
+    pub question: String,
+    pub sql: String,
 }
 
 /// What an API token may do: `read` (reads, search, the assistant

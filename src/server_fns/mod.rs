@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod check_server;
 pub mod datasets;
+pub mod examples;
 pub mod tokens;
 pub mod training;
 

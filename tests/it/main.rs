@@ -12,6 +12,7 @@
 //! - `openapi`: `/api/openapi.json` documents every route of the router;
 //! - `tokens`: API tokens (bearer access, scopes, revocation);
 //! - `mcp`: the MCP endpoint over raw JSON-RPC (token required, every tool, no leak);
+//! - `curate`: curating the training data (items, exclusions, curated examples, export and import);
 //! - `crash`: SIGKILL the server binary mid-run and check the recovery;
 //! - `common`: the helpers they share (the benchmarks use them too).
 //!
@@ -31,6 +32,7 @@ mod common;
 mod abuse;
 mod api;
 mod crash;
+mod curate;
 mod dense;
 mod dify;
 mod engine;

@@ -63,6 +63,49 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
         .ok_or_else(AppError::not_found)
 }
 
+/// An optional integer query parameter; anything unparsable is 400 naming it.
+pub fn int_param(
+    params: &std::collections::HashMap<String, String>,
+    name: &str,
+    default: i64,
+) -> Result<i64, AppError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("{name} must be an integer"))),
+    }
+}
+
+/// The media type of newline-delimited JSON (export and import of training data).
+pub const NDJSON: &str = "application/x-ndjson";
+
+/// Whether the request says its body is newline-delimited JSON.
+pub fn is_ndjson(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(NDJSON))
+}
+
+/// The whole body (within the body limit: 413 past it).
+pub async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, AppError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest(e.body_text())
+            }
+        })
+}
+
 /// Like [`Json`], but an empty body is `None` (for requests whose body is optional).
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -71,15 +114,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = is_json(req.headers());
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest(e.body_text())
-                }
-            })?;
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
         }

@@ -15,6 +15,7 @@ use crate::domain::error::AppError;
 
 pub(crate) mod access;
 pub(crate) mod auth;
+mod curation;
 mod datasets;
 mod dify;
 mod extract;
@@ -67,6 +68,26 @@ pub fn router() -> Router<AppState> {
         .route("/api/datasets/{id}/training/runs", get(training::runs))
         .route("/api/datasets/{id}/search", get(training::search))
         .route("/api/dify/retrieval", post(dify::retrieval))
+        .route("/api/datasets/{id}/items", get(curation::items))
+        .route(
+            "/api/datasets/{id}/items/{item_id}",
+            delete(curation::delete_item),
+        )
+        .route("/api/datasets/{id}/exclusions", get(curation::exclusions))
+        .route(
+            "/api/datasets/{id}/exclusions/{exclusion_id}",
+            delete(curation::delete_exclusion),
+        )
+        .route(
+            "/api/datasets/{id}/examples",
+            get(curation::examples).post(curation::add_example),
+        )
+        .route(
+            "/api/datasets/{id}/examples/{example_id}",
+            delete(curation::delete_example),
+        )
+        .route("/api/datasets/{id}/export", get(curation::export))
+        .route("/api/datasets/{id}/import", post(curation::import))
         // Unknown paths under /api answer in the API's format (the app's own
         // fallback serves the UI's HTML page), whatever the method.
         .route("/api", any(not_found))
@@ -93,7 +114,8 @@ async fn method_not_allowed() -> Response {
 
 /// The API takes JSON only: a request with a body of another type is refused
 /// with 415 before any handler runs (a `text/plain` form cannot start a run).
-/// A request without a body passes (pause, resume and start take none).
+/// A request without a body passes (pause, resume and start take none). The
+/// import of training data alone takes `application/x-ndjson` too.
 async fn refuse_non_json_bodies(req: Request, next: Next) -> Response {
     let headers = req.headers();
     let has_body = headers.contains_key(axum::http::header::TRANSFER_ENCODING)
@@ -102,10 +124,17 @@ async fn refuse_non_json_bodies(req: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .is_some_and(|n| n > 0);
-    if has_body && !extract::is_json(headers) {
+    if has_body && !extract::is_json(headers) && !(is_import(&req) && extract::is_ndjson(headers)) {
         return AppError::UnsupportedMediaType(extract::JSON_ONLY.into()).into_response();
     }
     next.run(req).await
+}
+
+/// Whether the request is `POST /api/datasets/{id}/import`.
+fn is_import(req: &Request) -> bool {
+    let segments: Vec<&str> = req.uri().path().split('/').collect();
+    req.method() == axum::http::Method::POST
+        && matches!(segments.as_slice(), ["", "api", "datasets", _, "import"])
 }
 
 /// 413 for a declared body over the limit on every route, also those that do

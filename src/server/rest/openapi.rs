@@ -16,7 +16,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{auth, datasets, dify, health, tokens, training};
+use super::{auth, curation, datasets, dify, health, tokens, training};
 use crate::server::http::SESSION_COOKIE;
 
 /// The name of the session-cookie security scheme.
@@ -62,6 +62,15 @@ pub const TOKEN: &str = "token";
         training::cancel,
         training::runs,
         training::search,
+        curation::items,
+        curation::delete_item,
+        curation::exclusions,
+        curation::delete_exclusion,
+        curation::examples,
+        curation::add_example,
+        curation::delete_example,
+        curation::export,
+        curation::import,
         dify::retrieval,
     ),
     components(schemas(ApiError)),
@@ -72,6 +81,7 @@ pub const TOKEN: &str = "token";
         (name = "tokens", description = "API tokens (session only)"),
         (name = "datasets", description = "Datasets, their source tables and documents"),
         (name = "training", description = "Training runs, progress, logs and search"),
+        (name = "curation", description = "The live collection's items, exclusions, curated examples, export and import"),
         (name = "integrations", description = "Assistants' protocols: Dify's External Knowledge API"),
     )
 )]

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 
 use super::access::{Reader, Trainer};
-use super::extract::{OptionalJson, parse_id};
+use super::extract::{OptionalJson, int_param, parse_id};
 use super::openapi::{self as doc, BodyErrors};
 use crate::domain::dto::{
     LogEntry, Message, Progress, RunView, SearchResult, StartTraining, Started,
@@ -13,17 +13,6 @@ use crate::domain::error::AppError;
 use crate::server::services::{LOGS_DEFAULT, SEARCH_K_DEFAULT, Services};
 
 type JsonResult<T> = Result<axum::Json<T>, AppError>;
-
-/// An optional integer query parameter; anything unparsable is 400 naming it.
-fn int_param(params: &HashMap<String, String>, name: &str, default: i64) -> Result<i64, AppError> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| AppError::BadRequest(format!("{name} must be an integer"))),
-    }
-}
 
 /// Starts training; the body is optional (no body: the last table list).
 #[utoipa::path(post, path = "/api/datasets/{id}/training", tag = "training", security(("session" = []), ("token" = [])), request_body = Option<StartTraining>,

@@ -5,7 +5,7 @@ use crate::domain::dto::{
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
 use crate::server::sources::{Source, SourceError, SourcePolicy, SourceUrl};
-use crate::server::store::{DatasetPatch, Limit, StoreError};
+use crate::server::store::{DatasetPatch, DatasetRow, Limit, StoreError};
 
 /// Source connections a user may open a minute (test connection, table lists).
 pub const SOURCE_CONNECTS_PER_MINUTE: i64 = 30;
@@ -15,7 +15,7 @@ const DOC_TITLE_MAX: usize = 200;
 const DOC_CONTENT_MAX: usize = 200_000;
 
 /// Refuses NUL and other control characters in a one-line field.
-fn no_control(field: &str, value: &str) -> Result<(), AppError> {
+pub(super) fn no_control(field: &str, value: &str) -> Result<(), AppError> {
     if value.chars().any(char::is_control) {
         return Err(AppError::Unprocessable(format!(
             "{field} must not contain control characters"
@@ -25,7 +25,7 @@ fn no_control(field: &str, value: &str) -> Result<(), AppError> {
 }
 
 /// Refuses NUL and control characters other than tabs and line breaks in a text.
-fn no_control_in_text(field: &str, value: &str) -> Result<(), AppError> {
+pub(super) fn no_control_in_text(field: &str, value: &str) -> Result<(), AppError> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -60,7 +60,7 @@ fn parse_description(d: &str) -> Result<String, AppError> {
 }
 
 /// A document: title at most 200 characters, content 1-200,000 (both trimmed).
-fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
+pub(super) fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
     let title = req.title.trim();
     no_control("title", title)?;
     no_control_in_text("content", &req.content)?;
@@ -81,7 +81,11 @@ fn parse_doc(req: &NewDoc) -> Result<(String, String), AppError> {
 /// Opens the source (after the policy's checks), lists its tables and closes
 /// it; errors are 502, a refusal by the policy 422.
 async fn live_tables(url: &SourceUrl, policy: &SourcePolicy) -> Result<Vec<TableView>, AppError> {
-    let source = Source::open(url, policy).await.map_err(unreachable)?;
+    tables_of(Source::open(url, policy).await.map_err(unreachable)?).await
+}
+
+/// Lists an open source's tables and closes it.
+async fn tables_of(source: Source) -> Result<Vec<TableView>, AppError> {
     let tables = source.list_tables().await.map_err(unreachable);
     source.close().await;
     Ok(tables?
@@ -104,7 +108,7 @@ fn name_taken(e: StoreError) -> AppError {
 
 /// Errors reaching a source, for listing its tables: 502 with a message that
 /// never holds a password; 422 when the source policy refuses the source.
-fn unreachable(e: SourceError) -> AppError {
+pub(super) fn unreachable(e: SourceError) -> AppError {
     match e {
         SourceError::Refused(_) => AppError::Unprocessable(e.to_string()),
         e => AppError::BadGateway(e.to_string()),
@@ -256,13 +260,26 @@ impl Services {
         id: i64,
     ) -> Result<Vec<TableView>, AppError> {
         let row = self.owned(user, id).await?;
+        tables_of(self.open_source(user, &row).await?).await
+    }
+
+    /// Opens a dataset's source with its decrypted URL, after the source
+    /// policy's checks, counting the connection against the user's rate limit.
+    /// 502 when it cannot be reached, 422 when the policy refuses it.
+    pub(super) async fn open_source(
+        &self,
+        user: &CurrentUser,
+        row: &DatasetRow,
+    ) -> Result<Source, AppError> {
         // The stored URL was checked when it was given; if it does not resolve any
         // more (the SQLite file is gone), the source cannot be reached: 502.
         let url = self
-            .parse_source(&self.connect_url(&row)?)
+            .parse_source(&self.connect_url(row)?)
             .map_err(|e| AppError::BadGateway(format!("cannot open the source database: {e}")))?;
         self.count_source_connection(user).await?;
-        live_tables(&url, self.source_policy()).await
+        Source::open(&url, self.source_policy())
+            .await
+            .map_err(unreachable)
     }
 
     pub async fn list_docs(&self, user: &CurrentUser, id: i64) -> Result<Vec<DocView>, AppError> {

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod context;
+mod curation;
 mod datasets;
 mod dify;
 mod search;
@@ -27,6 +28,7 @@ use crate::server::store::{DatasetRow, Store, StoredSource};
 use crate::server::training::Runner;
 
 pub use context::{CONTEXT_K_DEFAULT, CONTEXT_K_MAX};
+pub use curation::{IMPORT_LINES_MAX, ITEMS_DEFAULT, ITEMS_MAX, ItemQuery};
 pub use dify::{DIFY_TOP_K_MAX, DifyRefusal};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use tokens::{TOKENS_MAX, TokenRefusal};

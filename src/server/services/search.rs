@@ -26,8 +26,9 @@ const CACHED_GRAPHS: usize = 32;
 /// Versions whose vectors stay in memory (14,000 items of 1,536 dimensions are 86 MB).
 const CACHED_VECTORS: usize = 4;
 
-/// What search keeps in memory of recently searched versions (a version never
-/// changes once trained): its foreign-key graph and its vectors.
+/// What search keeps in memory of recently searched versions (a version only
+/// changes when a user deletes an item from it, which forgets it here): its
+/// foreign-key graph and its vectors.
 pub(super) struct SearchCache {
     graphs: VersionCache<TableGraph>,
     vectors: VersionCache<VectorIndex>,
@@ -39,6 +40,14 @@ impl Default for SearchCache {
             graphs: VersionCache::new(CACHED_GRAPHS),
             vectors: VersionCache::new(CACHED_VECTORS),
         }
+    }
+}
+
+impl SearchCache {
+    /// Drops what is kept of a version that changed (an item was deleted from it).
+    pub(super) fn forget(&self, version: i64) {
+        self.graphs.forget(version);
+        self.vectors.forget(version);
     }
 }
 
@@ -63,6 +72,11 @@ impl<T> VersionCache<T> {
         let value = entry.1.clone();
         versions.push(entry);
         Some(value)
+    }
+
+    fn forget(&self, version: i64) {
+        let mut versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        versions.retain(|(v, _)| *v != version);
     }
 
     fn put(&self, version: i64, value: Arc<T>) {

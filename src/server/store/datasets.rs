@@ -225,10 +225,12 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM dataset_docs WHERE dataset_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            for table in ["dataset_docs", "dataset_examples", "item_exclusions"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE dataset_id = $1"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(deleted == 1)

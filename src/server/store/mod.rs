@@ -12,6 +12,7 @@ use std::time::Duration;
 
 mod codec;
 mod control;
+mod curation;
 mod datasets;
 mod fts;
 mod items;
@@ -23,6 +24,7 @@ mod tokens;
 mod users;
 
 pub use control::Control;
+pub use curation::{ExampleRow, ExclusionRow, ItemFilter, ItemRow};
 pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use items::{NewItem, SearchHit};
 pub use logs::LogRow;

@@ -231,6 +231,11 @@ async fn execute_inner(
         .reveal(&dataset.source_url, dataset.source_secret.as_deref())
         .map_err(|e| StageError::Invalid(e.to_string()))?;
     let resume = run.cursor();
+    let excluded = store
+        .exclusion_hashes(dataset.id)
+        .await?
+        .into_iter()
+        .collect();
     let mut ctx = RunContext {
         store: store.clone(),
         run: run.clone(),
@@ -243,6 +248,8 @@ async fn execute_inner(
         table_names: run.table_list(),
         schemas: Vec::new(),
         doc_chunks: Vec::new(),
+        curated: Vec::new(),
+        excluded,
         buffer: Vec::new(),
         logs: Vec::new(),
         emitting: true,

@@ -8,6 +8,7 @@
 //!   runs, and signals running tasks (pause, cancel, shutdown).
 
 pub mod chunk;
+mod curated;
 pub mod examples;
 pub mod executor;
 pub mod runner;

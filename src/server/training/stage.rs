@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::server::search::text::index_terms;
 use crate::server::sources::{Source, SourceError, SourcePolicy, TableSchema};
-use crate::server::store::{DatasetRow, NewItem, RunRow, Store, StoreError};
+use crate::server::store::{DatasetRow, ExampleRow, NewItem, RunRow, Store, StoreError};
+use std::collections::HashSet;
 
 /// One step of training. A stage first plans its items (deterministically, so a
 /// stored cursor `{stage, next}` stays valid across pause, resume and crashes),
@@ -56,6 +57,10 @@ pub struct RunContext {
     pub schemas: Vec<TableSchema>,
     /// Filled by stage 3's plan: (title, chunk).
     pub doc_chunks: Vec<(String, String)>,
+    /// Filled by stage 4's plan: the user's curated examples, indexed first.
+    pub curated: Vec<ExampleRow>,
+    /// Content hashes of the items the user deleted: never emitted (loaded at the start of the run).
+    pub excluded: HashSet<String>,
     /// Items produced since the last checkpoint.
     pub(crate) buffer: Vec<NewItem>,
     /// Run log lines (level, message) written with the next checkpoint.
@@ -80,7 +85,8 @@ impl RunContext {
         }
     }
 
-    /// Adds an item to the collection (written at the next checkpoint).
+    /// Adds an item to the collection (written at the next checkpoint), unless
+    /// the user deleted it from an earlier collection (its hash is excluded).
     pub fn emit(
         &mut self,
         kind: ItemKind,
@@ -103,6 +109,9 @@ impl RunContext {
             hasher.update([0u8]);
         }
         let content_hash = hex(&hasher.finalize());
+        if self.excluded.contains(&content_hash) {
+            return;
+        }
         let mut text = String::with_capacity(content.len() + extra_terms.len() + 64);
         if let Some(t) = table_name {
             text.push_str(t);

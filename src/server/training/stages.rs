@@ -7,6 +7,7 @@ use crate::domain::dto::ItemKind;
 use crate::domain::progress::{self, StageInfo};
 
 use super::chunk::{MAX_CHARS, chunk};
+use super::curated::index_curated;
 use super::examples::candidates;
 use super::stage::{RunContext, Stage, StageError};
 use crate::server::search::gloss::{identifier_glosses, text_glosses};
@@ -150,8 +151,9 @@ impl Stage for IndexDocs {
     }
 }
 
-/// Stage 4: example question → SQL pairs generated from the schema,
-/// each executed against the source; at most 8 that run are kept per table.
+/// Stage 4: first the user's curated examples (see [`super::curated`]), then
+/// example question → SQL pairs generated from the schema, each executed
+/// against the source; at most 8 that run are kept per table.
 ///
 /// Only an error of a candidate's own SQL (syntax, unknown column, types, its
 /// timeout) skips the candidate; any other source error (the source is gone:
@@ -167,9 +169,14 @@ impl Stage for IndexExamples {
         &progress::INDEX_EXAMPLES
     }
     async fn plan(&self, ctx: &mut RunContext) -> Result<usize, StageError> {
-        Ok(ctx.schemas.len())
+        ctx.curated = ctx.store.examples(ctx.dataset.id).await?;
+        Ok(ctx.curated.len() + ctx.schemas.len())
     }
     async fn run_item(&self, ctx: &mut RunContext, index: usize) -> Result<(), StageError> {
+        if index < ctx.curated.len() {
+            return index_curated(ctx, index).await;
+        }
+        let index = index - ctx.curated.len();
         let source = ctx.source()?;
         let dialect = source.dialect();
         let table = &ctx.schemas[index];

@@ -1,4 +1,5 @@
-//! `/datasets/{id}`: progress, controls, logs, run history, documentation and a
+//! `/datasets/{id}`: progress, controls, logs, run history, documentation,
+//! curated examples and a
 //! "try it" search. Progress (and the newest logs) are polled every 2 s while a
 //! run is queued or training; polling stops at rest, after one final refresh.
 //!
@@ -8,6 +9,7 @@
 mod controls;
 mod delete;
 mod docs;
+mod examples;
 mod head;
 mod history;
 mod list_section;
@@ -22,6 +24,7 @@ use crate::domain::status::Status;
 use crate::server_fns::datasets::{
     AddDoc, DeleteDataset, DeleteDoc, get_dataset, list_docs, source_tables,
 };
+use crate::server_fns::examples::{AddExample, DeleteExample, list_examples};
 use crate::server_fns::training::{
     search_collection, training_logs, training_progress, training_runs,
 };
@@ -31,6 +34,7 @@ use crate::ui::pages::not_found::NotFound;
 use controls::TrainingActions;
 use delete::DangerZone;
 use docs::Docs;
+use examples::Examples;
 use head::DatasetHead;
 use history::{log_list, run_table};
 use list_section::ListSection;
@@ -56,6 +60,8 @@ pub fn DatasetPage() -> impl IntoView {
     let training = TrainingActions::new();
     let add_doc = ServerAction::<AddDoc>::new();
     let delete_doc = ServerAction::<DeleteDoc>::new();
+    let add_example = ServerAction::<AddExample>::new();
+    let delete_example = ServerAction::<DeleteExample>::new();
     let delete_dataset = ServerAction::<DeleteDataset>::new();
     let acted = Memo::new(move |_| training.version());
 
@@ -89,6 +95,16 @@ pub fn DatasetPage() -> impl IntoView {
             )
         },
         |(id, _, _)| list_docs(id),
+    );
+    let examples = Resource::new(
+        move || {
+            (
+                id.get(),
+                add_example.version().get(),
+                delete_example.version().get(),
+            )
+        },
+        |(id, _, _)| list_examples(id),
     );
     let tables = Resource::new(move || id.get(), source_tables);
     let search: Found = Resource::new(
@@ -136,6 +152,7 @@ pub fn DatasetPage() -> impl IntoView {
                             </div>
                             <SearchBox id=id q=q search=search />
                             <Docs id=id docs=docs add_doc=add_doc delete_doc=delete_doc />
+                            <Examples id=id examples=examples add_example=add_example delete_example=delete_example />
                             <DangerZone id=id delete_dataset=delete_dataset />
                         }
                         .into_any()
