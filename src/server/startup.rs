@@ -148,6 +148,7 @@ impl Application {
                 routes,
                 move || {
                     provide_context(context_state.clone());
+                    provide_context(crate::server_fns::tokens::TakenToken::default());
                     // The page's scripts run by this request's nonce.
                     if let (Some(nonce), Some(response)) = (
                         leptos::nonce::use_nonce(),

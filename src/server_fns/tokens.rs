@@ -40,18 +40,30 @@ pub async fn create_token(name: String, scope: String) -> Result<(), AppError> {
     super::back_to_form(result).await
 }
 
-/// The token created last, once: it is forgotten as it is read.
+/// What this request took from the session: a page may read the new token more
+/// than once while it renders, and every read must see it (provided per request).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Default)]
+pub struct TakenToken(std::sync::Arc<std::sync::Mutex<Option<Option<CreatedToken>>>>);
+
+/// The token created last, once: it is forgotten as it is read (by this request).
 #[server(prefix = "/sfn", endpoint = "take_new_token")]
 pub async fn take_new_token() -> Result<Option<CreatedToken>, AppError> {
     let (services, _user) = super::session_user().await?;
+    let taken = use_context::<TakenToken>().unwrap_or_default();
+    if let Some(seen) = taken.0.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        return Ok(seen);
+    }
     let session = super::session().await?;
     let sealed: Option<String> = session
         .remove(NEW_TOKEN)
         .await
         .map_err(|_| AppError::Internal)?;
-    Ok(sealed
+    let token: Option<CreatedToken> = sealed
         .and_then(|s| services.unseal(&s))
-        .and_then(|json| serde_json::from_str(&json).ok()))
+        .and_then(|json| serde_json::from_str(&json).ok());
+    *taken.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+    Ok(token)
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_token")]

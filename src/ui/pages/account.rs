@@ -50,7 +50,9 @@ pub fn AccountPage() -> impl IntoView {
             </p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    new_token.await.ok().flatten().map(|t| view! {
+                    match new_token.await.ok().flatten() {
+                        None => ().into_any(),
+                        Some(t) => view! {
                         <div class="token-once" role="status" data-testid="new-token">
                             <p>
                                 <strong>{lang.t("Copy this token now: it is not shown again.", "请立即复制此令牌：它不会再次显示。")}</strong>
@@ -64,7 +66,8 @@ pub fn AccountPage() -> impl IntoView {
                                 data-testid="new-token-value"
                             />
                         </div>
-                    })
+                        }.into_any(),
+                    }
                 })}
             </Transition>
             <ActionForm action=create attr:class="token-form">
