@@ -80,8 +80,10 @@ fuzz() {
 }
 
 status=0
-# Every operation with the token (the session-only ones answer 403)...
-fuzz --header "Authorization: Bearer ${token}" "${extra[@]}" || status=$?
+# Every operation with the token (the session-only ones answer 403)... except the
+# import, whose body is NDJSON: schemathesis cannot generate that media type
+# (tests/it/curate.rs covers it).
+fuzz --header "Authorization: Bearer ${token}" --exclude-path '/api/datasets/{id}/import' "${extra[@]}" || status=$?
 # ... then the session-only ones with the session cookie (not logout, which would end it).
 fuzz --header "Cookie: ${session}" --include-path-regex '^/api/(tokens|auth/me)' "${extra[@]}" || status=$?
 echo "report: ${work}/report"

@@ -31,7 +31,25 @@ impl From<StoreError> for AppError {
             tracing::warn!(error = %e, "database unavailable");
             return AppError::Unavailable("Database unavailable".into());
         }
+        if is_busy(&e) {
+            // SQLite's write lock, contended past its busy timeout (or a read
+            // snapshot that a concurrent write made stale): the request did not
+            // happen and may simply be sent again.
+            tracing::warn!(error = %e, "database busy");
+            return AppError::Unavailable("Database busy, try again".into());
+        }
         tracing::error!(error = %e, "store error");
         AppError::Internal
+    }
+}
+
+/// SQLITE_BUSY (5) and its extended codes (517: a stale snapshot, 261: recovery…).
+fn is_busy(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(sqlx::Error::Database(db)) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 5),
+        _ => false,
     }
 }
