@@ -197,6 +197,13 @@ impl Store {
         // The full-text rows go first: deleting the dataset cascades to its items,
         // and the index rows are found through them (SQLite).
         if self.backend == super::Backend::Sqlite {
+            // A plain write first, so SQLite takes its write lock (waiting its busy
+            // timeout) before the virtual table's delete reads a snapshot that a
+            // concurrent write could make stale (SQLITE_BUSY_SNAPSHOT).
+            sqlx::query("UPDATE datasets SET status = status WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "DELETE FROM items_fts WHERE rowid IN (SELECT i.id FROM items i JOIN datasets d ON d.id = i.dataset_id \
                  WHERE d.id = $1 AND d.status NOT IN ('queued', 'training'))",
