@@ -1,14 +1,19 @@
 # Sourced by the scripts that test a protocol against the release binary:
-#   start_datatrain PORT   starts target/release/datatrain on a fresh temporary
-#                          database and sources folder, waits until it answers,
-#                          and stops it when the calling script exits
-#                          (sets DT_URL, DT_WORK, DT_PID);
+#   start_datatrain [PORT] starts $DT_BIN (default target/release/datatrain) on a
+#                          fresh temporary database and sources folder (PORT, or a
+#                          free one), waits until it answers, and stops it when the
+#                          calling script exits, printing the end of its log if
+#                          that script failed (sets DT_URL, DT_WORK, DT_PID);
 #   dt_token NAME SCOPE    signs up (once) and logs in user NAME, prints a new API token;
 #   dt_train_chinook TOKEN creates a dataset on the Chinook fixture, trains it to
 #                          completion and prints its id.
 
 start_datatrain() {
-  local port=$1
+  local port=${1:-0} bin=${DT_BIN:-target/release/datatrain}
+  [ -x "$bin" ] || { echo "error: $bin missing; build it with: cargo leptos build --release" >&2; return 1; }
+  if [ "$port" = 0 ]; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  fi
   DT_WORK=$(mktemp -d /tmp/datatrain-serve.XXXXXX)
   DT_URL="http://127.0.0.1:${port}"
   mkdir -p "${DT_WORK}/sources"
@@ -18,7 +23,7 @@ start_datatrain() {
   DATATRAIN_KEY_FILE="${DT_WORK}/datatrain.key" \
   DATATRAIN_SOURCES_DIR="${DT_WORK}/sources" \
   LEPTOS_SITE_ROOT=target/site RUST_LOG=${RUST_LOG:-warn} \
-    ./target/release/datatrain >"${DT_WORK}/server.log" 2>&1 &
+    "$bin" >"${DT_WORK}/server.log" 2>&1 &
   DT_PID=$!
   trap 'status=$?; kill "$DT_PID" 2>/dev/null; wait "$DT_PID" 2>/dev/null;
         if [ $status != 0 ]; then echo "--- server log, last 40 lines ---"; tail -n 40 "${DT_WORK}/server.log"; fi' EXIT

@@ -22,38 +22,11 @@ if ! "${venv}/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_
   "${venv}/bin/pip" install --quiet "schemathesis==${SCHEMATHESIS_VERSION}"
 fi
 
-bin=${DATATRAIN_BIN:-target/release/datatrain}
-[ -x "${bin}" ] || { echo "error: ${bin} missing; build it with: cargo leptos build --release" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/datatrain-schemathesis.XXXXXX)
-port=${SCHEMATHESIS_PORT:-3310}
-base="http://127.0.0.1:${port}"
-export DATATRAIN_ADDR="127.0.0.1:${port}"
-export DATATRAIN_DATABASE_URL="sqlite://${work}/datatrain.db"
-export DATATRAIN_KEY_FILE="${work}/datatrain.key"
-export DATATRAIN_SOURCES_DIR="${work}/sources"
-export LEPTOS_SITE_ROOT=target/site
-export RUST_LOG=${RUST_LOG:-info}
-mkdir -p "${work}/sources"
-cp tests/fixtures/sources/chinook.sqlite "${work}/sources/"
-
-"${bin}" >"${work}/server.log" 2>&1 &
-server=$!
-cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  if [ "${status:-1}" != 0 ]; then
-    echo "--- server log (${work}/server.log), last 40 lines ---"
-    tail -n 40 "${work}/server.log" || true
-  fi
-}
-trap cleanup EXIT
-
-for _ in $(seq 1 100); do
-  if curl -fsS "${base}/api/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$server" 2>/dev/null; then echo "error: the server exited" >&2; status=1; exit 1; fi
-  sleep 0.2
-done
+. scripts/lib-serve.sh
+DT_BIN=${DATATRAIN_BIN:-target/release/datatrain}
+start_datatrain "${SCHEMATHESIS_PORT:-3310}"
+work=$DT_WORK
+base=$DT_URL
 
 # A user, a `train` token (token routes take the session) and a dataset on Chinook.
 jar="${work}/cookies"

@@ -41,6 +41,11 @@ if [ "$what" = test ]; then
     step "installing Debian's chromium"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei
   fi
+  # The protocol clients (schemathesis, the MCP SDK, Vanna) run in Python venvs.
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    step "installing Debian's python3-venv"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end2end npm packages"
     (cd end2end && npm ci --silent --no-audit --no-fund)
