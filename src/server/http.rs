@@ -143,7 +143,16 @@ fn secure_headers(path: &str, headers: &mut HeaderMap) {
     // built assets (/pkg, public files) stay cacheable.
     let dynamic = html || path.starts_with("/api") || path.starts_with("/sfn");
     if dynamic {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let stream = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+        // An event stream is also never transformed (compressed, buffered) on its way.
+        let value = if stream {
+            "no-cache, no-store, no-transform"
+        } else {
+            "no-store"
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
 }
 

@@ -176,6 +176,7 @@ impl Application {
             ))
             .with_state(state.clone());
         runner.start();
+        state.services.start_event_hub(shutdown.child_token());
         spawn_housekeeping(store_for_housekeeping, shutdown.clone());
 
         tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), instance = %config.instance, "datatrain listening");

@@ -36,6 +36,7 @@ mod curate;
 mod dense;
 mod dify;
 mod engine;
+mod events;
 mod inflight;
 mod mcp;
 mod multi;

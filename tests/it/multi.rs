@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 const KEY: [u8; 64] = [42u8; 64];
 
 /// Two instances (`a` and `b`, one worker each) on one new PostgreSQL database.
-async fn two_instances() -> (TestApp, TestApp) {
+pub(crate) async fn two_instances() -> (TestApp, TestApp) {
     let a = spawn_app_with(Options {
         meta: Meta::Postgres,
         workers: 1,
@@ -38,7 +38,7 @@ async fn two_instances() -> (TestApp, TestApp) {
 }
 
 /// The same browser (cookies are per host, not per port) talking to `app`.
-fn via(c: &Client, app: &TestApp) -> Client {
+pub(crate) fn via(c: &Client, app: &TestApp) -> Client {
     Client {
         base: app.base.clone(),
         http: c.http.clone(),

@@ -18,6 +18,7 @@ pub(crate) mod auth;
 mod curation;
 mod datasets;
 mod dify;
+mod events;
 mod extract;
 mod health;
 mod openapi;
@@ -62,6 +63,11 @@ pub fn router() -> Router<AppState> {
             get(training::progress),
         )
         .route("/api/datasets/{id}/training/logs", get(training::logs))
+        .route(
+            "/api/datasets/{id}/training/events",
+            get(events::dataset_events),
+        )
+        .route("/api/events", get(events::all_events))
         .route("/api/datasets/{id}/training/pause", post(training::pause))
         .route("/api/datasets/{id}/training/resume", post(training::resume))
         .route("/api/datasets/{id}/training/cancel", post(training::cancel))

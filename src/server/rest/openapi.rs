@@ -16,7 +16,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{auth, curation, datasets, dify, health, tokens, training};
+use super::{auth, curation, datasets, dify, events, health, tokens, training};
 use crate::server::http::SESSION_COOKIE;
 
 /// The name of the session-cookie security scheme.
@@ -57,6 +57,8 @@ pub const TOKEN: &str = "token";
         training::delete_data,
         training::progress,
         training::logs,
+        events::dataset_events,
+        events::all_events,
         training::pause,
         training::resume,
         training::cancel,

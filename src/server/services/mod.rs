@@ -7,6 +7,7 @@ mod context;
 mod curation;
 mod datasets;
 mod dify;
+mod events;
 mod search;
 mod tokens;
 mod training;
@@ -30,6 +31,7 @@ use crate::server::training::Runner;
 pub use context::{CONTEXT_K_DEFAULT, CONTEXT_K_MAX};
 pub use curation::{IMPORT_LINES_MAX, ITEMS_DEFAULT, ITEMS_MAX, ItemQuery};
 pub use dify::{DIFY_TOP_K_MAX, DifyRefusal};
+pub use events::{DatasetEvents, STREAMS_MAX, StreamEvent, StreamScope};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};
 pub use tokens::{TOKENS_MAX, TokenRefusal};
 pub use training::{LOGS_DEFAULT, LOGS_MAX};
@@ -93,6 +95,8 @@ struct Inner {
     secrets: Secrets,
     /// Which network sources may be opened (checked on every connect).
     source_policy: SourcePolicy,
+    /// This instance's event hub (see [`events`]).
+    events: events::EventHub,
 }
 
 impl Services {
@@ -111,6 +115,7 @@ impl Services {
                 max_active_runs_per_user: settings.max_active_runs_per_user,
                 secrets: settings.secrets,
                 source_policy: settings.source_policy,
+                events: events::EventHub::default(),
             }),
         }
     }

@@ -3,7 +3,7 @@ use crate::domain::dto::{LogEntry, Message, Progress, RunView, StartTraining, St
 use crate::domain::error::AppError;
 use crate::domain::status::{Event, Refusal, Status, transition};
 use crate::server::auth::CurrentUser;
-use crate::server::store::StartRun;
+use crate::server::store::{LogRow, StartRun};
 use crate::server::store::{StoreError, now_ms};
 use crate::server::training::executor::Interrupt;
 
@@ -211,10 +211,15 @@ impl Services {
     /// Status, rate, error and last training time, plus stage, queue position and
     /// ETA. One read, no write: it is polled every 2 s by every open page.
     pub async fn progress(&self, user: &CurrentUser, id: i64) -> Result<Progress, AppError> {
+        self.progress_of(user.id, id).await
+    }
+
+    /// [`Services::progress`] for the owner's id (the event hub reads it so).
+    pub(super) async fn progress_of(&self, owner_id: i64, id: i64) -> Result<Progress, AppError> {
         let p = self
             .inner
             .store
-            .progress(id, user.id)
+            .progress(id, owner_id)
             .await?
             .ok_or_else(AppError::not_found)?;
         let status = p.status;
@@ -261,11 +266,7 @@ impl Services {
             .recent_logs(id, limit)
             .await?
             .into_iter()
-            .map(|l| LogEntry {
-                id: l.id,
-                content: l.content,
-                created_at: format_ms(l.created_at),
-            })
+            .map(log_entry)
             .collect())
     }
 
@@ -288,5 +289,14 @@ impl Services {
             });
         }
         Ok(out)
+    }
+}
+
+/// A stored log line as the API shows it.
+pub(super) fn log_entry(l: LogRow) -> LogEntry {
+    LogEntry {
+        id: l.id,
+        content: l.content,
+        created_at: format_ms(l.created_at),
     }
 }

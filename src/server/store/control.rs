@@ -70,55 +70,77 @@ impl Store {
             return None;
         }
         let (tx, rx) = mpsc::channel(256);
-        let url = self.url.clone();
-        tokio::spawn(async move {
+        let wake = tx.clone();
+        spawn_listener(
+            self.url.clone(),
+            CHANNEL,
+            stop,
+            // Signals sent while the listener was away are lost; the running
+            // tasks' checkpoints and the claim loop's polling catch up.
+            move || {
+                let _ = wake.try_send(Control::Wake);
+            },
+            move |payload| match Control::parse(payload) {
+                Some(c) => tx.try_send(c).is_ok() || !tx.is_closed(),
+                None => true,
+            },
+        );
+        Some(rx)
+    }
+}
+
+/// Listens on `channel` with a dedicated connection that reconnects by itself,
+/// until `stop`: `connected` runs on every (re)connection, `handle` on every
+/// payload (returning `false` ends the listener).
+pub(super) fn spawn_listener(
+    url: std::sync::Arc<str>,
+    channel: &'static str,
+    stop: CancellationToken,
+    connected: impl Fn() + Send + 'static,
+    handle: impl Fn(&str) -> bool + Send + 'static,
+) {
+    tokio::spawn(async move {
+        loop {
+            let listener = async {
+                let mut l = PgListener::connect(&url).await?;
+                l.listen(channel).await?;
+                Ok::<_, sqlx::Error>(l)
+            };
+            let mut listener = tokio::select! {
+                _ = stop.cancelled() => return,
+                l = listener => match l {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, channel, "cannot listen; retrying");
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        }
+                    }
+                },
+            };
+            connected();
             loop {
-                let listener = async {
-                    let mut l = PgListener::connect(&url).await?;
-                    l.listen(CHANNEL).await?;
-                    Ok::<_, sqlx::Error>(l)
-                };
-                let mut listener = tokio::select! {
+                let got = tokio::select! {
                     _ = stop.cancelled() => return,
-                    l = listener => match l {
-                        Ok(l) => l,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot listen for control signals; retrying");
-                            tokio::select! {
-                                _ = stop.cancelled() => return,
-                                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                            }
-                        }
-                    },
+                    n = listener.try_recv() => n,
                 };
-                // Signals sent while the listener was away are lost; the running
-                // tasks' checkpoints and the claim loop's polling catch up.
-                let _ = tx.send(Control::Wake).await;
-                loop {
-                    let got = tokio::select! {
-                        _ = stop.cancelled() => return,
-                        n = listener.try_recv() => n,
-                    };
-                    match got {
-                        Ok(Some(n)) => {
-                            if let Some(c) = Control::parse(n.payload())
-                                && tx.send(c).await.is_err()
-                            {
-                                return;
-                            }
+                match got {
+                    Ok(Some(n)) => {
+                        if !handle(n.payload()) {
+                            return;
                         }
-                        // The connection was lost: reconnect.
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "control listener failed; reconnecting");
-                            break;
-                        }
+                    }
+                    // The connection was lost: reconnect.
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, channel, "listener failed; reconnecting");
+                        break;
                     }
                 }
             }
-        });
-        Some(rx)
-    }
+        }
+    });
 }
 
 #[cfg(test)]

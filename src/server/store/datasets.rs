@@ -1,6 +1,7 @@
 //! Datasets and their documentation.
 
 use super::{Store, StoreError, now_ms, unique};
+use crate::domain::status::Status;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DatasetRow {
@@ -118,6 +119,13 @@ impl Store {
         Ok(sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every dataset's id, owner and status (what the event hub starts from).
+    pub async fn dataset_heads(&self) -> Result<Vec<(i64, i64, Status)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, owner_id, status FROM datasets")
+            .fetch_all(&self.pool)
             .await?)
     }
 

@@ -14,6 +14,7 @@ mod codec;
 mod control;
 mod curation;
 mod datasets;
+mod events;
 mod fts;
 mod items;
 mod logs;
@@ -26,8 +27,9 @@ mod users;
 pub use control::Control;
 pub use curation::{ExampleRow, ExclusionRow, ItemFilter, ItemRow};
 pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
+pub use events::{Changed, EVENTS_CHANNEL};
 pub use items::{NewItem, SearchHit};
-pub use logs::LogRow;
+pub use logs::{LogRow, LogScope};
 pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
 pub use throttle::Limit;
 pub use tokens::{TokenOwner, TokenRow};
@@ -46,6 +48,8 @@ pub struct Store {
     backend: Backend,
     /// The URL it was opened with (the control listener opens its own connection).
     url: std::sync::Arc<str>,
+    /// Says which dataset changed, to this instance's readers (see [`events`]).
+    changes: events::Changes,
     /// SQLite: the OS lock that keeps a second instance off this database.
     _instance_lock: Option<std::sync::Arc<std::fs::File>>,
 }
@@ -143,6 +147,7 @@ impl Store {
             pool,
             backend,
             url: url.into(),
+            changes: events::Changes::new(),
             _instance_lock: instance_lock,
         })
     }

@@ -12,4 +12,6 @@ pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod sources;
 #[cfg(feature = "ssr")]
+pub mod sse;
+#[cfg(feature = "ssr")]
 pub mod world;

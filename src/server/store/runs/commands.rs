@@ -65,7 +65,7 @@ impl Store {
             "Training queued",
         )
         .await?;
-        tx.commit().await?;
+        self.commit_changed(tx, start.dataset_id).await?;
         Ok(Some(run_id))
     }
 
@@ -127,7 +127,7 @@ impl Store {
             self.check_active_limit(&mut tx, dataset_id, max_active_per_user)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit_changed(tx, dataset_id).await?;
         Ok(true)
     }
 
@@ -163,7 +163,7 @@ impl Store {
             return Ok(false);
         }
         self.delete_version(&mut tx, run.id).await?;
-        tx.commit().await?;
+        self.commit_changed(tx, dataset_id).await?;
         Ok(true)
     }
 
@@ -198,7 +198,7 @@ impl Store {
             .bind(dataset_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit_changed(tx, dataset_id).await?;
         Ok(true)
     }
 }

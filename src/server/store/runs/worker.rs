@@ -76,7 +76,7 @@ impl Store {
                 .bind(run_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            self.commit_changed(tx, dataset_id).await?;
             return Ok(Some(run));
         }
         Ok(None)
@@ -149,7 +149,7 @@ impl Store {
         for (level, line) in logs {
             write_log(&mut tx, run.dataset_id, Some(run.id), level, line).await?;
         }
-        tx.commit().await?;
+        self.commit_changed(tx, run.dataset_id).await?;
         Ok(if status == RunStatus::Paused {
             FlushOutcome::Paused
         } else {
@@ -196,7 +196,7 @@ impl Store {
         }
         self.delete_versions_except(&mut tx, run.dataset_id, run.id)
             .await?;
-        tx.commit().await?;
+        self.commit_changed(tx, run.dataset_id).await?;
         Ok(true)
     }
 
@@ -215,7 +215,7 @@ impl Store {
             return Ok(false);
         }
         self.delete_version(&mut tx, run.id).await?;
-        tx.commit().await?;
+        self.commit_changed(tx, run.dataset_id).await?;
         Ok(true)
     }
 
@@ -226,7 +226,7 @@ impl Store {
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
-        tx.commit().await?;
+        self.commit_changed(tx, run.dataset_id).await?;
         Ok(true)
     }
 
@@ -262,7 +262,7 @@ impl Store {
             if self.apply(&mut tx, change).await?.is_none() {
                 continue;
             }
-            tx.commit().await?;
+            self.commit_changed(tx, dataset_id).await?;
             ids.push(run_id);
         }
         Ok(ids)
