@@ -27,6 +27,12 @@ pub struct DatasetView {
     pub last_train_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Where terminal changes of its runs are posted (`null`: none).
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// The webhook's signing secret: only in the answer that first set the URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +70,10 @@ pub struct RunView {
     pub error: Option<String>,
     /// The instance that executed the run (null before its first claim).
     pub instance: Option<String>,
+    /// The outcome of the run's last webhook delivery: `pending`, `delivered`
+    /// or `failed` (null: no webhook was sent for it).
+    #[serde(default)]
+    pub webhook_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +322,19 @@ pub struct PatchDataset {
     pub description: Option<String>,
     #[serde(default)]
     pub source_url: Option<String>,
+    /// An `http(s)` URL to post terminal changes to; `null` removes it, absent keeps it.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
+    pub webhook_url: Option<Option<String>>,
+}
+
+/// A field that is present (even as `null`) is `Some`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

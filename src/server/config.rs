@@ -45,6 +45,9 @@ pub struct Config {
     pub max_active_runs_per_user: i64,
     /// `DATATRAIN_MAX_RUN_SECONDS`: a run that trains longer fails (default 21600, 6 hours).
     pub max_run_seconds: u64,
+    /// `DATATRAIN_WEBHOOK_BACKOFF_MS`: the wait before a webhook's first retry,
+    /// doubled for each further one (default 1000: 1, 2, 4, 8, 16 s).
+    pub webhook_backoff_ms: u64,
     /// `DATATRAIN_INSTANCE`: this instance's name (default `<hostname>-<pid>`).
     pub instance: String,
     /// `DATATRAIN_HEARTBEAT_MS`: how often a running task renews its lease (default 1000).
@@ -223,6 +226,8 @@ impl Config {
         let max_active_runs_per_user =
             number(&get, "DATATRAIN_MAX_ACTIVE_RUNS_PER_USER", 3i64, 1..=10_000)?;
         let max_run_seconds = number(&get, "DATATRAIN_MAX_RUN_SECONDS", 21_600u64, 1..=31_536_000)?;
+        let webhook_backoff_ms =
+            number(&get, "DATATRAIN_WEBHOOK_BACKOFF_MS", 1000u64, 1..=3_600_000)?;
         let list =
             |name: &'static str| -> Result<Vec<crate::server::sources::HostRule>, ConfigError> {
                 crate::server::sources::HostRule::parse_list(get(name).as_deref().unwrap_or(""))
@@ -279,6 +284,7 @@ impl Config {
             trusted_proxies,
             max_active_runs_per_user,
             max_run_seconds,
+            webhook_backoff_ms,
             source_policy,
             examples_table_budget,
             embeddings,

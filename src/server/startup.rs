@@ -177,6 +177,10 @@ impl Application {
             .with_state(state.clone());
         runner.start();
         state.services.start_event_hub(shutdown.child_token());
+        state.services.start_webhooks(
+            std::time::Duration::from_millis(config.webhook_backoff_ms),
+            shutdown.child_token(),
+        );
         spawn_housekeeping(store_for_housekeeping, shutdown.clone());
 
         tracing::info!(addr = %local_addr, version = env!("CARGO_PKG_VERSION"), instance = %config.instance, "datatrain listening");

@@ -44,3 +44,4 @@ mod openapi;
 mod source_policy;
 mod sources;
 mod tokens;
+mod webhooks;

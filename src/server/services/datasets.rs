@@ -226,6 +226,8 @@ impl Services {
                 "The source cannot change while a run is open".into(),
             ));
         }
+        // Checked (and set) before the rest, so a refused URL changes nothing else.
+        let hook = self.patch_webhook(user, id, req).await?;
         match self
             .inner
             .store
@@ -233,7 +235,13 @@ impl Services {
             .await
             .map_err(name_taken)?
         {
-            Some(row) => Ok(dataset_view(&row)),
+            Some(row) => {
+                let mut view = dataset_view(&row);
+                if let Some(set) = hook {
+                    set.show(&mut view);
+                }
+                Ok(view)
+            }
             // A run opened since the dataset was read (the write checks it again).
             None if self.inner.store.dataset_of(id, user.id).await?.is_some() => Err(
                 AppError::Conflict("The source cannot change while a run is open".into()),

@@ -141,7 +141,6 @@ impl Services {
                             pending.push(d);
                         }
                     }
-                    Ok(Changed::Webhook) => {}
                     Ok(Changed::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => all = true,
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
@@ -189,22 +188,21 @@ impl Services {
     /// Reads dataset `d`'s change and publishes it, if anything moved.
     async fn hub_read(&self, seen: &mut HashMap<i64, Seen>, d: i64) -> Result<(), AppError> {
         let store = &self.inner.store;
-        if !seen.contains_key(&d) {
-            // Created after the snapshot: everything of it is new.
-            let Some(row) = store.dataset(d).await? else {
-                return Ok(());
-            };
-            seen.insert(
-                d,
-                Seen {
+        let entry = match seen.entry(d) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // Created after the snapshot: everything of it is new.
+                let Some(row) = store.dataset(d).await? else {
+                    return Ok(());
+                };
+                e.insert(Seen {
                     owner_id: row.owner_id,
                     status: Status::Pending,
                     last_log: 0,
                     progress: None,
-                },
-            );
-        }
-        let entry = seen.get_mut(&d).expect("inserted above");
+                })
+            }
+        };
         let mut logs = Vec::new();
         loop {
             let page = store

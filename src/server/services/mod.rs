@@ -11,6 +11,7 @@ mod events;
 mod search;
 mod tokens;
 mod training;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -211,5 +212,7 @@ pub(crate) fn dataset_view(row: &DatasetRow) -> DatasetView {
         last_train_at: row.last_train_at.map(format_ms),
         created_at: format_ms(row.created_at),
         updated_at: format_ms(row.updated_at),
+        webhook_url: row.webhook_url.clone(),
+        webhook_secret: None,
     }
 }

@@ -286,6 +286,7 @@ impl Services {
                 items,
                 error: run.error,
                 instance: run.instance,
+                webhook_status: self.inner.store.webhook_state(run.id).await?,
             });
         }
         Ok(out)

@@ -336,6 +336,31 @@ impl SourcePolicy {
     }
 
     /// Deny wins; then, with an allow list, the name or the address must be on it.
+    /// The same lists for another outbound host (webhooks): `Ok(None)` when
+    /// the name does not resolve now and `resolve` is false, else the checked
+    /// address to connect to (every resolved address is checked).
+    pub async fn check_host(
+        &self,
+        name: &str,
+        port: u16,
+        resolve: bool,
+    ) -> Result<Option<IpAddr>, SourceError> {
+        self.check_address(name, None, port)?;
+        let Some(addrs) = lookup(name, port).await else {
+            return if resolve {
+                Err(SourceError::Connect(format!(
+                    "cannot resolve the host ({name}:{port})"
+                )))
+            } else {
+                Ok(None)
+            };
+        };
+        for &a in &addrs {
+            self.check_address(name, Some(a), port)?;
+        }
+        Ok(Some(addrs[0]))
+    }
+
     fn check_address(
         &self,
         name: &str,

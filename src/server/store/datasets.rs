@@ -21,6 +21,8 @@ pub struct DatasetRow {
     pub error_msg: Option<String>,
     pub last_train_at: Option<i64>,
     pub live_version: Option<i64>,
+    /// Where terminal changes are posted (see `store::webhooks`).
+    pub webhook_url: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -56,7 +58,7 @@ pub struct DatasetPatch {
 }
 
 const DATASET_COLUMNS: &str = "id, owner_id, name, description, source_url, source_secret, table_names, status, \
-     process_rate, error_msg, last_train_at, live_version, created_at, updated_at";
+     process_rate, error_msg, last_train_at, live_version, webhook_url, created_at, updated_at";
 
 impl Store {
     /// Creates a dataset, with its chosen tables and a first document, in one transaction.

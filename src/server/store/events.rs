@@ -25,8 +25,6 @@ const BUFFER: usize = 4096;
 pub enum Changed {
     /// A dataset's status, progress or log.
     Dataset(i64),
-    /// A webhook delivery is due.
-    Webhook,
     /// Signals may have been lost (the listener reconnected): re-read everything.
     Resync,
 }
@@ -35,14 +33,12 @@ impl Changed {
     pub fn payload(&self) -> String {
         match self {
             Changed::Dataset(d) => d.to_string(),
-            Changed::Webhook => "webhook".into(),
             Changed::Resync => "resync".into(),
         }
     }
 
     pub fn parse(payload: &str) -> Option<Changed> {
         match payload {
-            "webhook" => Some(Changed::Webhook),
             "resync" => Some(Changed::Resync),
             d => d.parse().ok().map(Changed::Dataset),
         }
@@ -131,7 +127,7 @@ mod tests {
 
     #[test]
     fn payloads_round_trip() {
-        for c in [Changed::Dataset(42), Changed::Webhook, Changed::Resync] {
+        for c in [Changed::Dataset(42), Changed::Resync] {
             assert_eq!(Changed::parse(&c.payload()), Some(c));
         }
         assert_eq!(Changed::parse("x"), None);

@@ -23,6 +23,7 @@ mod sessions;
 mod throttle;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use control::Control;
 pub use curation::{ExampleRow, ExclusionRow, ItemFilter, ItemRow};
@@ -34,6 +35,7 @@ pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
 pub use throttle::Limit;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::UserRow;
+pub use webhooks::{Attempt, DueDelivery};
 
 /// Which database the pool talks to: only the store ever needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,6 +49,8 @@ pub struct Options {
     pub key: Option<Vec<u8>>,
     /// `DATATRAIN_INSTANCE`.
     pub instance: Option<String>,
+    /// `DATATRAIN_WEBHOOK_BACKOFF_MS`.
+    pub webhook_backoff_ms: u64,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             shared_database: None,
             key: None,
             instance: None,
+            webhook_backoff_ms: 1000,
         }
     }
 }
@@ -115,6 +118,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         examples_table_budget: options.examples_table_budget,
         max_active_runs_per_user: options.max_active_runs_per_user,
         max_run_seconds: options.max_run_seconds,
+        webhook_backoff_ms: options.webhook_backoff_ms,
         public_origin: options.public_origin,
         trusted_proxies: options.trusted_proxies,
         key: options.key.map(datatrain::server::config::SecretKey),

@@ -11,6 +11,7 @@
 //! transaction a write on SQLite (its write lock is taken before any read).
 
 use super::super::logs::write_log;
+use super::super::webhooks::{queue_delivery, reported};
 use super::super::{Store, StoreError};
 use crate::domain::status::{Event, RunStatus, Status, run_status_after, transition};
 
@@ -113,7 +114,7 @@ impl Store {
             return Ok(None);
         }
         let (key, attempt) = match change.run {
-            RunTarget::None => return self.landed(conn, &change, to, None).await,
+            RunTarget::None => return self.landed(conn, &change, to, None, None).await,
             RunTarget::Open => (("dataset_id", change.dataset_id), None),
             RunTarget::Id { id, attempt } => (("id", id), attempt),
         };
@@ -139,19 +140,27 @@ impl Store {
         if run_id.is_none() && matches!(change.run, RunTarget::Id { .. }) {
             return Ok(None);
         }
-        self.landed(conn, &change, to, run_id).await
+        self.landed(conn, &change, to, run_id.map(|id| (id, run_to)), run_id)
+            .await
     }
 
-    /// Both writes landed: the change's log line, in the same transaction.
+    /// Both writes landed: the change's log line and its webhook delivery, in
+    /// the same transaction.
     async fn landed(
         &self,
         conn: &mut sqlx::AnyConnection,
         change: &Change<'_>,
         to: Status,
+        run: Option<(i64, RunStatus)>,
         run_id: Option<i64>,
     ) -> Result<Option<Status>, StoreError> {
         if let Some((level, line)) = &change.log {
             write_log(conn, change.dataset_id, run_id, level, line).await?;
+        }
+        if let Some((id, status)) = run
+            && reported(status)
+        {
+            queue_delivery(conn, change.dataset_id, id, status).await?;
         }
         Ok(Some(to))
     }
