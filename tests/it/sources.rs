@@ -632,7 +632,7 @@ async fn mysql_wrong_password_is_auth_error() {
     db.cleanup().await;
 }
 
-// Warehouse sources: several PostgreSQL schemas, views and materialized views;
+// Warehouse sources (also trained in `engine.rs`): several PostgreSQL schemas, views and materialized views;
 // MariaDB views of the URL's database only; SQLite views.
 
 use crate::common::sources::{Server, pg_admin_url, unique_db_name};
@@ -689,7 +689,7 @@ async fn pg_admin(sql: &str) {
     c.close().await.ok();
 }
 
-const PG_WAREHOUSE: &str = r#"
+pub(crate) const PG_WAREHOUSE: &str = r#"
 CREATE SCHEMA sales; CREATE SCHEMA finance; CREATE SCHEMA hidden; CREATE SCHEMA "Odd Schema";
 CREATE EXTENSION pg_buffercache;
 CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, country text);
