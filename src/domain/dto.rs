@@ -88,8 +88,25 @@ pub struct DocView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TableView {
+    /// `table`, or `schema.table` for a PostgreSQL relation outside `public`.
     pub name: String,
+    /// Older clients may leave it out: a table.
+    #[serde(default)]
+    pub kind: TableKind,
     pub column_count: i64,
+}
+
+/// What a source relation is. Views and materialized views are trained like
+/// tables (DDL items, search, example queries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    #[default]
+    Table,
+    View,
+    /// PostgreSQL only.
+    MaterializedView,
 }
 
 /// What a collection item is: a table's DDL, a piece of documentation, or a

@@ -456,3 +456,135 @@ async fn trains_chinook_from_postgres_and_mariadb() {
     }
     w.cleanup().await;
 }
+
+/// A warehouse trains like Chinook: the table picker lists `schema.table`
+/// names, views and materialized views; their DDL items are views, their
+/// example SQL reads them schema-qualified, and a `schemas=` naming a schema
+/// the source lacks is refused with a 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trains_warehouse_schemas_and_views() {
+    use crate::common::sources::{Server, TempDb};
+    use datatrain::domain::dto::{CreateDataset, TableKind};
+    let w = World::new(Meta::Sqlite).await;
+    let pg = TempDb::create(Server::Postgres).await;
+    pg.execute(crate::sources::PG_WAREHOUSE).await;
+    let my = TempDb::create(Server::Mysql).await;
+    my.execute(
+        "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) NOT NULL, amount DECIMAL(10,2));\n\
+         CREATE VIEW big_orders AS SELECT id, status, amount FROM orders WHERE amount > 100;\n\
+         INSERT INTO orders VALUES (1, 'open', 50), (2, 'paid', 150), (3, 'void', 120);",
+    )
+    .await;
+
+    let err = w
+        .services
+        .probe_source(&w.user, &format!("{}?schemas=sales,nope", pg.url))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Unprocessable(m) if m.contains("nope")),
+        "{err:?}"
+    );
+
+    let pg_url = format!("{}?schemas=sales,finance,public", pg.url);
+    for (url, tables, view, quoted_view) in [
+        (
+            pg_url.as_str(),
+            &[
+                "customers",
+                "sales.orders",
+                "sales.big_orders",
+                "finance.revenue_by_status",
+            ][..],
+            "sales.big_orders",
+            "\"sales\".\"big_orders\"",
+        ),
+        (
+            my.url.as_str(),
+            &["orders", "big_orders"][..],
+            "big_orders",
+            "`big_orders`",
+        ),
+    ] {
+        let ds = w
+            .services
+            .create_dataset(
+                &w.user,
+                &CreateDataset {
+                    name: format!("warehouse {}", view.len()),
+                    source_url: url.to_string(),
+                    description: None,
+                },
+            )
+            .await
+            .unwrap();
+        // What the new-dataset page's table picker shows.
+        let listed = w.services.source_tables(&w.user, ds.id).await.unwrap();
+        for t in tables {
+            assert!(
+                listed.iter().any(|l| l.name == *t),
+                "{url}: {t} in {listed:?}"
+            );
+        }
+        let v = listed.iter().find(|l| l.name == view).unwrap();
+        assert_eq!(v.kind, TableKind::View, "{url}");
+        assert!(
+            !listed.iter().any(|l| l.name.starts_with("hidden.")),
+            "{listed:?}"
+        );
+
+        let run = w
+            .start(ds.id, tables.iter().map(|t| t.to_string()).collect(), None)
+            .await;
+        assert_eq!(w.work().await, ExecOutcome::Completed, "{url}");
+        let (ddl, _, _) = kinds(&w, run).await;
+        assert_eq!(ddl, tables.len() as i64, "{url}");
+        let items: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT kind, table_name, content FROM items WHERE version = $1 ORDER BY id",
+        )
+        .bind(run)
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
+        let of_view = |kind: &str| {
+            items
+                .iter()
+                .filter(|(k, t, _)| k == kind && t == view)
+                .map(|(_, _, c)| c.clone())
+                .collect::<Vec<_>>()
+        };
+        let ddl = of_view("ddl");
+        assert_eq!(ddl.len(), 1, "{url}");
+        assert!(
+            ddl[0].contains(&format!("CREATE VIEW {quoted_view} (")),
+            "{}",
+            ddl[0]
+        );
+        let sql = of_view("sql");
+        assert!(!sql.is_empty(), "{url}: no examples for the view");
+        assert!(
+            sql.iter()
+                .all(|s| s.contains(&format!("FROM {quoted_view}"))),
+            "{sql:?}"
+        );
+    }
+    // The materialized view and the cross-schema key were trained too.
+    let mv: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM items WHERE table_name = 'finance.revenue_by_status' AND kind = 'sql'",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    assert!(mv > 0);
+    let per_customer: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM items WHERE table_name = 'sales.orders' AND kind = 'sql' \
+           AND content LIKE '%FROM \"customers\" AS p JOIN \"sales\".\"orders\" AS c%'",
+    )
+    .fetch_one(w.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(per_customer, 1);
+    pg.cleanup().await;
+    my.cleanup().await;
+    w.cleanup().await;
+}

@@ -82,7 +82,7 @@ async fn table_count(source: &Source, dialect: Dialect, pascal: &str) -> i64 {
     );
     match source {
         Source::Sqlite(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
-        Source::Postgres(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+        Source::Postgres(p, _) => sqlx::query_scalar(&sql).fetch_one(p.pool()).await.unwrap(),
         Source::Mysql(p, _) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
     }
 }
@@ -321,7 +321,7 @@ async fn exercise_chinook(source: &Source) {
     let sql = format!("DELETE FROM {}", q("PlaylistTrack"));
     let write = match source {
         Source::Sqlite(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
-        Source::Postgres(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
+        Source::Postgres(p, _) => sqlx::query(&sql).execute(p.pool()).await.map(drop),
         Source::Mysql(p, _) => sqlx::query(&sql).execute(p).await.map(drop),
     };
     assert!(write.is_err(), "a write through the source pool must fail");
@@ -630,4 +630,515 @@ async fn mysql_wrong_password_is_auth_error() {
     db.execute("DROP USER IF EXISTS 'dt_pw_test'@'%', 'dt_pw_test'@'localhost'")
         .await;
     db.cleanup().await;
+}
+
+// Warehouse sources (also trained in `engine.rs`): several PostgreSQL schemas, views and materialized views;
+// MariaDB views of the URL's database only; SQLite views.
+
+use crate::common::sources::{Server, pg_admin_url, unique_db_name};
+use datatrain::domain::dto::TableKind;
+use datatrain::server::training::examples::candidates;
+
+/// `(name, kind, column count)` of every listed relation, in listing order.
+async fn listing(source: &Source) -> Result<Vec<(String, TableKind, i64)>, SourceError> {
+    Ok(source
+        .list_tables()
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.kind, t.column_count))
+        .collect())
+}
+
+fn rel(name: &str, kind: TableKind, columns: i64) -> (String, TableKind, i64) {
+    (name.to_string(), kind, columns)
+}
+
+async fn open_url(url: &str) -> Source {
+    let dir = tempfile::tempdir().unwrap();
+    Source::open(&parse(url, dir.path()), &SourcePolicy::default())
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
+}
+
+/// Every generated example candidate of `name` runs on the source, and there is at least one.
+async fn examples_run(source: &Source, name: &str, all: &[TableSchema]) {
+    let t = schema(all, name);
+    let cands = candidates(t, all, source.dialect());
+    assert!(!cands.is_empty(), "{name}: no candidates");
+    for c in &cands {
+        if let Some(col) = &c.check_distinct {
+            source
+                .distinct_count(&t.name, col, 21)
+                .await
+                .unwrap_or_else(|e| panic!("{name}.{col}: {e}"));
+        }
+        source
+            .check_query(&c.sql, limits())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {}: {e}", c.sql));
+    }
+}
+
+/// Runs SQL on PostgreSQL's `postgres` database (cluster-wide objects: roles).
+async fn pg_admin(sql: &str) {
+    use sqlx::{Connection, Executor};
+    let mut c = sqlx::PgConnection::connect(&format!("{}/postgres", pg_admin_url()))
+        .await
+        .expect("connect to PostgreSQL");
+    c.execute(sqlx::raw_sql(sql)).await.expect(sql);
+    c.close().await.ok();
+}
+
+pub(crate) const PG_WAREHOUSE: &str = r#"
+CREATE SCHEMA sales; CREATE SCHEMA finance; CREATE SCHEMA hidden; CREATE SCHEMA "Odd Schema";
+CREATE EXTENSION pg_buffercache;
+CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, country text);
+CREATE TABLE "a.b" (x int);
+CREATE TABLE sales.orders (
+  id int PRIMARY KEY,
+  customer_id int NOT NULL REFERENCES public.customers (id),
+  status text NOT NULL,
+  amount numeric(10, 2),
+  ordered_at date
+);
+CREATE TABLE finance.invoices (id int PRIMARY KEY, order_id int REFERENCES sales.orders (id), total numeric);
+CREATE TABLE hidden.secret (id int);
+CREATE TABLE "Odd Schema"."Line ""Items""" (id int, order_id int);
+CREATE TABLE sales.events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE sales.events_2024 PARTITION OF sales.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE VIEW sales.big_orders AS
+  SELECT o.id, o.customer_id, o.status, o.amount FROM sales.orders o WHERE o.amount > 100;
+COMMENT ON VIEW sales.big_orders IS 'Orders over 100';
+CREATE MATERIALIZED VIEW finance.revenue_by_status AS
+  SELECT o.status, sum(o.amount) AS revenue, count(*) AS orders FROM sales.orders o GROUP BY o.status;
+INSERT INTO customers VALUES (1, 'Ann', 'NO'), (2, 'Bo', 'SE');
+INSERT INTO sales.orders VALUES
+  (1, 1, 'open', 50, '2024-01-05'), (2, 1, 'paid', 150, '2024-02-01'),
+  (3, 2, 'paid', 300, '2025-03-01'), (4, 2, 'void', 120, NULL);
+INSERT INTO finance.invoices VALUES (1, 2, 150), (2, 3, 300);
+INSERT INTO "a.b" VALUES (1), (2);
+INSERT INTO "Odd Schema"."Line ""Items""" VALUES (1, 1);
+INSERT INTO sales.events VALUES (1, '2024-06-01');
+REFRESH MATERIALIZED VIEW finance.revenue_by_status;
+"#;
+
+#[tokio::test]
+async fn postgres_warehouse_schemas_and_views() {
+    let db = TempDb::create(Server::Postgres).await;
+    db.execute(PG_WAREHOUSE).await;
+    let source = open_network(&db).await;
+    let odd = "Odd Schema.Line \"Items\"";
+
+    // Every non-system schema: tables (a partitioned one once), views and
+    // materialized views, `schema.table` outside public; no system or
+    // extension relations (pg_buffercache's view), no partitions.
+    let got = listing(&source).await.unwrap();
+    assert_eq!(
+        got,
+        vec![
+            rel(odd, TableKind::Table, 2),
+            rel("customers", TableKind::Table, 3),
+            rel("finance.invoices", TableKind::Table, 3),
+            rel("finance.revenue_by_status", TableKind::MaterializedView, 3),
+            rel("hidden.secret", TableKind::Table, 1),
+            rel("public.a.b", TableKind::Table, 1),
+            rel("sales.big_orders", TableKind::View, 4),
+            rel("sales.events", TableKind::Table, 2),
+            rel("sales.orders", TableKind::Table, 5),
+        ]
+    );
+    let names: Vec<String> = got.iter().map(|(n, _, _)| n.clone()).collect();
+    let all = table_schemas(&source, &names).await.unwrap();
+
+    // Foreign keys across schemas name the referenced table as it is listed.
+    let orders = schema(&all, "sales.orders");
+    assert_eq!(orders.kind, TableKind::Table);
+    assert_eq!(orders.foreign_keys[0].ref_table, "customers");
+    let invoices = schema(&all, "finance.invoices");
+    assert_eq!(invoices.foreign_keys[0].ref_table, "sales.orders");
+    let ddl = render_ddl(invoices, Dialect::Postgres);
+    assert!(
+        ddl.starts_with("CREATE TABLE \"finance\".\"invoices\" (\n"),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("REFERENCES \"sales\".\"orders\" (\"id\")"),
+        "{ddl}"
+    );
+    assert!(render_ddl(orders, Dialect::Postgres).contains("REFERENCES \"customers\" (\"id\")"));
+
+    // Views: their columns, comment and query.
+    let view = schema(&all, "sales.big_orders");
+    assert_eq!(view.kind, TableKind::View);
+    assert!(view.primary_key.is_empty() && view.foreign_keys.is_empty());
+    assert_eq!(view.comment.as_deref(), Some("Orders over 100"));
+    let ddl = render_ddl(view, Dialect::Postgres);
+    assert!(
+        ddl.starts_with(
+            "-- Orders over 100\nCREATE VIEW \"sales\".\"big_orders\" (\n  \"id\", -- integer\n  \
+             \"customer_id\", -- integer\n  \"status\", -- text\n  \"amount\" -- numeric(10,2)\n) AS\n"
+        ),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("FROM sales.orders o") && ddl.contains("o.amount > 100"),
+        "{ddl}"
+    );
+    assert!(ddl.ends_with(';') && !ddl.ends_with(";;"), "{ddl}");
+    let mv = schema(&all, "finance.revenue_by_status");
+    assert_eq!(mv.kind, TableKind::MaterializedView);
+    let ddl = render_ddl(mv, Dialect::Postgres);
+    assert!(
+        ddl.starts_with("CREATE MATERIALIZED VIEW \"finance\".\"revenue_by_status\" (\n"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("GROUP BY o.status"), "{ddl}");
+    assert!(
+        render_ddl(schema(&all, odd), Dialect::Postgres)
+            .starts_with("CREATE TABLE \"Odd Schema\".\"Line \"\"Items\"\"\" (\n")
+    );
+    assert!(
+        render_ddl(schema(&all, "public.a.b"), Dialect::Postgres)
+            .starts_with("CREATE TABLE \"public\".\"a.b\" (\n")
+    );
+
+    // Distinct counts and generated examples run on qualified tables and views.
+    assert_eq!(
+        source
+            .distinct_count("sales.orders", "status", 21)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        source
+            .distinct_count("sales.big_orders", "status", 21)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        source.distinct_count("public.a.b", "x", 21).await.unwrap(),
+        2
+    );
+    assert_eq!(source.distinct_count(odd, "id", 21).await.unwrap(), 1);
+    for name in &names {
+        examples_run(&source, name, &all).await;
+    }
+    // A view's examples count its rows, not the table's.
+    let count = candidates(view, &all, Dialect::Postgres).remove(0);
+    assert!(
+        count.sql.contains("FROM \"sales\".\"big_orders\""),
+        "{}",
+        count.sql
+    );
+
+    // Partitions, system relations and unknown names are not source tables.
+    let res = source
+        .check_tables(&[
+            "sales.orders".into(),
+            "sales.events_2024".into(),
+            "pg_catalog.pg_class".into(),
+            "information_schema.tables".into(),
+            "pg_buffercache".into(),
+            "orders".into(),
+            "a.b".into(),
+        ])
+        .await;
+    assert_eq!(
+        res,
+        Err(SourceError::UnknownTables(vec![
+            "sales.events_2024".into(),
+            "pg_catalog.pg_class".into(),
+            "information_schema.tables".into(),
+            "pg_buffercache".into(),
+            "orders".into(),
+            "a.b".into(),
+        ]))
+    );
+    source.close().await;
+
+    // `schemas=` lists the schemas (and never reaches the driver: the server
+    // would refuse an unknown parameter, the policy too).
+    let source = open_url(&format!(
+        "{}?sslmode=disable&schemas=sales,%20public,sales",
+        db.url
+    ))
+    .await;
+    let got: Vec<String> = listing(&source)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "customers",
+            "public.a.b",
+            "sales.big_orders",
+            "sales.events",
+            "sales.orders"
+        ]
+    );
+    assert_eq!(
+        source.table_schema("finance.invoices").await,
+        Err(SourceError::UnknownTables(vec!["finance.invoices".into()]))
+    );
+    source.close().await;
+    let source = open_url(&format!("{}?schemas=Odd%20Schema", db.url)).await;
+    assert_eq!(
+        listing(&source).await.unwrap(),
+        vec![rel(odd, TableKind::Table, 2)]
+    );
+    source.close().await;
+
+    // Unknown schemas (names are case-sensitive) are named in the error.
+    let source = open_url(&format!("{}?schemas=sales,nope,Sales", db.url)).await;
+    let res = listing(&source).await;
+    assert_eq!(
+        res,
+        Err(SourceError::UnknownSchemas(vec![
+            "nope".into(),
+            "Sales".into()
+        ]))
+    );
+    assert!(source.check_tables(&["sales.orders".into()]).await.is_err());
+    source.close().await;
+
+    // A user who may read less sees less: USAGE on the schema and SELECT on
+    // the relation (or on one of its columns).
+    let role = unique_db_name().replace("dt_src", "dt_ro");
+    pg_admin(&format!("CREATE ROLE {role} LOGIN")).await;
+    db.execute(&format!(
+        "GRANT USAGE ON SCHEMA sales, finance TO {role};\n\
+         GRANT SELECT ON sales.orders, sales.big_orders TO {role};\n\
+         GRANT SELECT (id) ON finance.invoices TO {role};\n\
+         GRANT SELECT ON hidden.secret TO {role};"
+    ))
+    .await;
+    let as_role = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_role, db.url);
+    let source = open_url(&as_role).await;
+    let got: Vec<String> = listing(&source)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        got,
+        ["finance.invoices", "sales.big_orders", "sales.orders"]
+    );
+    source.close().await;
+    let source = open_url(&format!("{as_role}?schemas=sales,hidden")).await;
+    assert_eq!(
+        listing(&source).await,
+        Err(SourceError::UnknownSchemas(vec!["hidden".into()]))
+    );
+    source.close().await;
+
+    db.cleanup().await;
+    pg_admin(&format!("DROP ROLE {role}")).await;
+}
+
+#[tokio::test]
+async fn schemas_parameter_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.db"), b"x").unwrap();
+    let err = |url: &str| {
+        SourceUrl::parse(url, dir.path(), &[])
+            .expect_err(url)
+            .message()
+            .to_string()
+    };
+    let u = parse(
+        "postgres://u:pw@h:5432/db?application_name=x&schemas=sales,%22Odd%20One%22,sales&sslmode=disable",
+        dir.path(),
+    );
+    assert_eq!(
+        u.schemas(),
+        Some(&["sales".to_string(), "\"Odd One\"".to_string()][..])
+    );
+    assert_eq!(
+        u.connect_url().unwrap().query(),
+        Some("application_name=x&sslmode=disable")
+    );
+    assert!(u.masked().contains("schemas=sales"), "{}", u.masked());
+    let u = parse("postgres://h/db?schemas=sales", dir.path());
+    assert_eq!(u.connect_url().unwrap().query(), None);
+    assert_eq!(parse("postgres://h/db", dir.path()).schemas(), None);
+    assert!(SourcePolicy::default().check_url(&u).is_ok());
+
+    for (url, want) in [
+        ("postgres://h/db?schemas=", "separated by commas"),
+        ("postgres://h/db?schemas=a,,b", "separated by commas"),
+        ("postgres://h/db?schemas=a&schemas=b", "given once"),
+        ("postgres://h/db?schemas=pg_catalog", "system schemas"),
+        (
+            "postgres://h/db?schemas=information_schema",
+            "system schemas",
+        ),
+        ("postgres://h/db?schemas=a.b", "with a dot"),
+        ("postgres://h/db?schemas=a%00b", "control character"),
+        (
+            &format!("postgres://h/db?schemas={}", "s".repeat(64)),
+            "63 bytes",
+        ),
+        ("mysql://h/db?schemas=a", "only for PostgreSQL"),
+        ("mariadb://h/db?Schemas=a", "only for PostgreSQL"),
+        ("sqlite://a.db?schemas=main", "only for PostgreSQL"),
+    ] {
+        let msg = err(url);
+        assert!(msg.contains(want), "{url}: {msg}");
+    }
+    // 63 bytes is PostgreSQL's limit, and fine.
+    assert!(
+        SourceUrl::parse(
+            &format!("postgres://h/db?schemas={}", "s".repeat(63)),
+            dir.path(),
+            &[]
+        )
+        .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn mysql_views_of_the_url_database_only() {
+    let db = TempDb::create(Server::Mysql).await;
+    let other = TempDb::create(Server::Mysql).await;
+    other
+        .execute("CREATE TABLE elsewhere (id INT PRIMARY KEY); INSERT INTO elsewhere VALUES (1);")
+        .await;
+    db.execute(&format!(
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\n\
+         CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, status VARCHAR(10) NOT NULL, \
+           amount DECIMAL(10,2), FOREIGN KEY (customer_id) REFERENCES customers (id)) COMMENT 'Orders';\n\
+         CREATE VIEW big_orders AS SELECT o.id, o.status, o.amount FROM orders o WHERE o.amount > 100;\n\
+         CREATE VIEW `odd ``view` AS SELECT e.id FROM `{other}`.elsewhere e;\n\
+         INSERT INTO customers VALUES (1, 'Ann');\n\
+         INSERT INTO orders VALUES (1, 1, 'open', 50), (2, 1, 'paid', 150), (3, 1, 'void', 120);",
+        other = other.name
+    ))
+    .await;
+    let source = open_network(&db).await;
+    assert_eq!(
+        listing(&source).await.unwrap(),
+        vec![
+            rel("big_orders", TableKind::View, 3),
+            rel("customers", TableKind::Table, 2),
+            rel("odd `view", TableKind::View, 1),
+            rel("orders", TableKind::Table, 4),
+        ]
+    );
+    let names: Vec<String> = ["big_orders", "customers", "odd `view", "orders"]
+        .map(String::from)
+        .to_vec();
+    let all = table_schemas(&source, &names).await.unwrap();
+    let view = schema(&all, "big_orders");
+    assert_eq!(
+        (view.kind, view.comment.as_deref()),
+        (TableKind::View, None)
+    );
+    let ddl = render_ddl(view, Dialect::Mysql);
+    assert!(
+        ddl.starts_with("CREATE VIEW `big_orders` (\n  `id`, -- int(11)\n  `status`, -- varchar(10)\n  `amount` -- decimal(10,2)\n) AS\n"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("from `") && ddl.contains("`orders`"), "{ddl}");
+    assert!(
+        render_ddl(schema(&all, "odd `view"), Dialect::Mysql)
+            .starts_with("CREATE VIEW `odd ``view` (\n")
+    );
+    assert_eq!(schema(&all, "orders").comment.as_deref(), Some("Orders"));
+    assert_eq!(
+        source
+            .distinct_count("big_orders", "status", 21)
+            .await
+            .unwrap(),
+        2
+    );
+    for name in &names {
+        examples_run(&source, name, &all).await;
+    }
+    assert_eq!(
+        source.check_tables(&["elsewhere".into()]).await,
+        Err(SourceError::UnknownTables(vec!["elsewhere".into()]))
+    );
+    source.close().await;
+
+    // A user who may select from the view but not SHOW VIEW gets its columns only.
+    let user = unique_db_name().replace("dt_src", "dt_ro");
+    db.execute(&format!(
+        "CREATE USER '{user}'@'%';\nGRANT SELECT ON `{db}`.`big_orders` TO '{user}'@'%';",
+        db = db.name
+    ))
+    .await;
+    let as_user = db.url.replacen("root@", &format!("{user}@"), 1);
+    assert_ne!(as_user, db.url);
+    let source = open_url(&as_user).await;
+    assert_eq!(
+        listing(&source).await.unwrap(),
+        vec![rel("big_orders", TableKind::View, 3)]
+    );
+    let view = source.table_schema("big_orders").await.unwrap();
+    assert_eq!(view.definition, None);
+    let ddl = render_ddl(&view, Dialect::Mysql);
+    assert!(
+        ddl.starts_with("-- (the view's query is not readable by the source's user)\nCREATE VIEW `big_orders` (\n"),
+        "{ddl}"
+    );
+    assert!(ddl.ends_with("\n);"), "{ddl}");
+    source.close().await;
+    db.execute(&format!("DROP USER '{user}'@'%'")).await;
+    other.cleanup().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn sqlite_views() {
+    use sqlx::{Connection, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let file = chinook_sqlite_copy(dir.path());
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    c.execute(
+        "CREATE VIEW IF NOT EXISTS \"Long Tracks\" (\"TrackId\", \"Title\", \"Ms\") AS \
+           SELECT TrackId, Name, Milliseconds FROM Track WHERE Milliseconds > 300000; \
+         CREATE TABLE \"a.b\" (x INTEGER); INSERT INTO \"a.b\" VALUES (1), (1), (2);",
+    )
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let source = Source::open(
+        &parse("sqlite://chinook.sqlite", dir.path()),
+        &SourcePolicy::default(),
+    )
+    .await
+    .unwrap();
+    let got = listing(&source).await.unwrap();
+    assert!(
+        got.contains(&rel("Long Tracks", TableKind::View, 3)),
+        "{got:?}"
+    );
+    assert!(got.contains(&rel("a.b", TableKind::Table, 1)), "{got:?}");
+    assert!(got.contains(&rel("Track", TableKind::Table, 9)), "{got:?}");
+    let names: Vec<String> = got.iter().map(|r| r.0.clone()).collect();
+    let all = table_schemas(&source, &names).await.unwrap();
+    let view = schema(&all, "Long Tracks");
+    assert_eq!(view.kind, TableKind::View);
+    assert_eq!(
+        render_ddl(view, Dialect::Sqlite),
+        "CREATE VIEW \"Long Tracks\" (\n  \"TrackId\", -- INTEGER\n  \"Title\", -- NVARCHAR(200)\n  \
+         \"Ms\" -- INTEGER\n) AS\nSELECT TrackId, Name, Milliseconds FROM Track WHERE Milliseconds > 300000;"
+    );
+    // In SQLite a dot is part of the name.
+    assert_eq!(source.distinct_count("a.b", "x", 21).await.unwrap(), 2);
+    assert!(
+        render_ddl(schema(&all, "a.b"), Dialect::Sqlite).starts_with("CREATE TABLE \"a.b\" (\n")
+    );
+    examples_run(&source, "Long Tracks", &all).await;
+    examples_run(&source, "a.b", &all).await;
+    source.close().await;
 }

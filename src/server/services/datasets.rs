@@ -92,6 +92,7 @@ async fn tables_of(source: Source) -> Result<Vec<TableView>, AppError> {
         .into_iter()
         .map(|t| TableView {
             name: t.name,
+            kind: t.kind,
             column_count: t.column_count,
         })
         .collect())
@@ -107,10 +108,13 @@ fn name_taken(e: StoreError) -> AppError {
 }
 
 /// Errors reaching a source, for listing its tables: 502 with a message that
-/// never holds a password; 422 when the source policy refuses the source.
+/// never holds a password; 422 when the source policy refuses the source or
+/// the URL's `schemas=` names a schema the source lacks.
 pub(super) fn unreachable(e: SourceError) -> AppError {
     match e {
-        SourceError::Refused(_) => AppError::Unprocessable(e.to_string()),
+        SourceError::Refused(_) | SourceError::UnknownSchemas(_) => {
+            AppError::Unprocessable(e.to_string())
+        }
         e => AppError::BadGateway(e.to_string()),
     }
 }

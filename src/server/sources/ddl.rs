@@ -1,14 +1,20 @@
-//! Rendering a [`TableSchema`] as a readable `CREATE TABLE` statement.
+//! Rendering a [`TableSchema`] as a readable `CREATE TABLE` (or `CREATE
+//! [MATERIALIZED] VIEW`) statement.
 
-use super::{Dialect, TableSchema};
+use super::{Dialect, TableKind, TableSchema};
 
-/// Renders `t` as a `CREATE TABLE` statement, identifiers quoted for `dialect`.
+/// Renders `t` as a `CREATE TABLE` statement, identifiers quoted for `dialect`
+/// (a `schema.table` name as `"schema"."table"`, see [`Dialect::quote_table`]);
+/// a view as in [`render_view`].
 ///
 /// The table comment becomes a `-- comment` line before the statement and each
 /// column comment a ` -- comment` at the end of its line (newlines removed, so
 /// a comment can never break the statement). The output only depends on `t`
 /// and `dialect`.
 pub fn render_ddl(t: &TableSchema, dialect: Dialect) -> String {
+    if t.kind != TableKind::Table {
+        return render_view(t, dialect);
+    }
     let q = |s: &str| dialect.quote(s);
     let list = |cols: &[String]| cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
 
@@ -41,21 +47,16 @@ pub fn render_ddl(t: &TableSchema, dialect: Dialect) -> String {
             format!(
                 "  FOREIGN KEY ({}) REFERENCES {} ({})",
                 list(&fk.columns),
-                q(&fk.ref_table),
+                dialect.quote_table(&fk.ref_table),
                 list(&fk.ref_columns)
             ),
             None,
         ));
     }
 
-    let mut out = String::new();
-    if let Some(c) = t.comment.as_deref().map(one_line).filter(|s| !s.is_empty()) {
-        out.push_str("-- ");
-        out.push_str(&c);
-        out.push('\n');
-    }
+    let mut out = comment_line(t);
     out.push_str("CREATE TABLE ");
-    out.push_str(&q(&t.name));
+    out.push_str(&dialect.quote_table(&t.name));
     out.push_str(" (\n");
     let n = lines.len();
     for (i, (line, comment)) in lines.into_iter().enumerate() {
@@ -71,6 +72,74 @@ pub fn render_ddl(t: &TableSchema, dialect: Dialect) -> String {
     }
     out.push_str(");");
     out
+}
+
+/// A view (or materialized view) as `CREATE VIEW name (columns) AS <query>;`:
+/// the column list names the columns, each with its type and comment in a
+/// ` -- type; comment` at the end of its line, so the statement stays valid
+/// SQL. The query is the catalog's, as written (trailing `;` removed); a view
+/// whose query the source's user may not read ends after its column list,
+/// under a comment that says so.
+fn render_view(t: &TableSchema, dialect: Dialect) -> String {
+    let mut out = comment_line(t);
+    let definition = t
+        .definition
+        .as_deref()
+        .map(|d| {
+            d.trim()
+                .trim_end_matches(|c: char| c == ';' || c.is_whitespace())
+        })
+        .filter(|d| !d.is_empty());
+    if definition.is_none() {
+        out.push_str("-- (the view's query is not readable by the source's user)\n");
+    }
+    out.push_str(match t.kind {
+        TableKind::MaterializedView => "CREATE MATERIALIZED VIEW ",
+        _ => "CREATE VIEW ",
+    });
+    out.push_str(&dialect.quote_table(&t.name));
+    if !t.columns.is_empty() {
+        out.push_str(" (\n");
+        let n = t.columns.len();
+        for (i, c) in t.columns.iter().enumerate() {
+            out.push_str("  ");
+            out.push_str(&dialect.quote(&c.name));
+            if i + 1 < n {
+                out.push(',');
+            }
+            let notes: Vec<String> = [
+                Some(one_line(&c.data_type)),
+                c.comment.as_deref().map(one_line),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+            if !notes.is_empty() {
+                out.push_str(" -- ");
+                out.push_str(&notes.join("; "));
+            }
+            out.push('\n');
+        }
+        out.push(')');
+    }
+    match definition {
+        Some(d) => {
+            out.push_str(" AS\n");
+            out.push_str(d);
+            out.push(';');
+        }
+        None => out.push(';'),
+    }
+    out
+}
+
+/// The table's comment as a `-- comment` line, or nothing.
+fn comment_line(t: &TableSchema) -> String {
+    match t.comment.as_deref().map(one_line).filter(|s| !s.is_empty()) {
+        Some(c) => format!("-- {c}\n"),
+        None => String::new(),
+    }
 }
 
 /// Collapses all whitespace runs (newlines included) to single spaces and trims.
@@ -96,6 +165,8 @@ mod tests {
     fn track() -> TableSchema {
         TableSchema {
             name: "Track".into(),
+            kind: TableKind::Table,
+            definition: None,
             comment: None,
             columns: vec![
                 col("TrackId", "INTEGER", true),
@@ -137,6 +208,8 @@ mod tests {
     fn mysql_quoting_defaults_and_composite_keys() {
         let t = TableSchema {
             name: "Play`list".into(),
+            kind: TableKind::Table,
+            definition: None,
             comment: None,
             columns: vec![
                 ColumnSchema {
@@ -198,6 +271,60 @@ mod tests {
         assert_eq!(
             render_ddl(&t, Dialect::Sqlite),
             "CREATE TABLE \"Track\" (\n  \"TrackId\" NOT NULL -- id\n);"
+        );
+    }
+
+    #[test]
+    fn schema_qualified_names_in_postgres_only() {
+        let mut t = track();
+        t.name = "sales.Track".into();
+        t.foreign_keys[0].ref_table = "catalog.Album".into();
+        t.foreign_keys.truncate(1);
+        let ddl = render_ddl(&t, Dialect::Postgres);
+        assert!(
+            ddl.starts_with("CREATE TABLE \"sales\".\"Track\" (\n"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("REFERENCES \"catalog\".\"Album\" (\"AlbumId\")"),
+            "{ddl}"
+        );
+        // In MySQL and SQLite a dot is part of the one name.
+        assert!(render_ddl(&t, Dialect::Mysql).starts_with("CREATE TABLE `sales.Track` (\n"));
+        // `public.a.b` is the public table `a.b`.
+        assert_eq!(
+            Dialect::Postgres.quote_table("public.a.b"),
+            "\"public\".\"a.b\""
+        );
+        assert_eq!(Dialect::Postgres.quote_table("x\"y.z"), "\"x\"\"y\".\"z\"");
+    }
+
+    #[test]
+    fn views_render_their_columns_and_query() {
+        let mut t = track();
+        t.name = "sales.long_tracks".into();
+        t.kind = TableKind::View;
+        t.primary_key.clear();
+        t.foreign_keys.clear();
+        t.columns.truncate(2);
+        t.columns[1].comment = Some("the\ntitle".into());
+        t.comment = Some("Tracks over 5 minutes".into());
+        t.definition =
+            Some(" SELECT t.\"TrackId\",\n    t.\"Name\"\n   FROM \"Track\" t;\n".into());
+        assert_eq!(
+            render_ddl(&t, Dialect::Postgres),
+            "-- Tracks over 5 minutes\nCREATE VIEW \"sales\".\"long_tracks\" (\n  \"TrackId\", -- INTEGER\n  \
+             \"Name\" -- NVARCHAR(200); the title\n) AS\nSELECT t.\"TrackId\",\n    t.\"Name\"\n   FROM \"Track\" t;"
+        );
+        t.kind = TableKind::MaterializedView;
+        t.comment = None;
+        t.columns[1].comment = None;
+        t.columns[1].data_type = String::new();
+        t.definition = None;
+        assert_eq!(
+            render_ddl(&t, Dialect::Postgres),
+            "-- (the view's query is not readable by the source's user)\n\
+             CREATE MATERIALIZED VIEW \"sales\".\"long_tracks\" (\n  \"TrackId\", -- INTEGER\n  \"Name\"\n);"
         );
     }
 }

@@ -14,6 +14,7 @@ mod sqlite;
 
 pub use ddl::render_ddl;
 pub use policy::{HostRule, Resolved, SourcePolicy};
+pub use postgres::PgSource;
 pub use url::{SourceKind, SourceUrl, SourceUrlError, mask_source_url, url_has_password};
 
 use std::time::Duration;
@@ -36,10 +37,31 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
 }
 
-/// A table's structure, enough to render its DDL and to generate example queries.
+pub use crate::domain::dto::TableKind;
+
+/// A relation's kind from the catalog's spelling: PostgreSQL's `relkind` (`r`,
+/// `p`, `v`, `m`), MySQL's `TABLE_TYPE`, SQLite's `type`; anything else is a table.
+fn kind_from_catalog(kind: &str) -> TableKind {
+    match kind {
+        "v" | "VIEW" | "view" => TableKind::View,
+        "m" => TableKind::MaterializedView,
+        _ => TableKind::Table,
+    }
+}
+
+/// A table's (or view's) structure, enough to render its DDL and to generate
+/// example queries.
+///
+/// `name` is the name users see and select: the table's name, or for a
+/// PostgreSQL relation outside `public` (and for a `public` one whose name
+/// holds a dot) `schema.table` (see [`Dialect::quote_table`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSchema {
     pub name: String,
+    pub kind: TableKind,
+    /// A view's query as the catalog gives it (`None` for tables, and for a
+    /// view whose definition the source's user may not read).
+    pub definition: Option<String>,
     pub comment: Option<String>,
     pub columns: Vec<ColumnSchema>,
     pub primary_key: Vec<String>,
@@ -50,6 +72,7 @@ pub struct TableSchema {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableInfo {
     pub name: String,
+    pub kind: TableKind,
     pub column_count: i64,
 }
 
@@ -68,6 +91,38 @@ impl Dialect {
             Dialect::Mysql => format!("`{}`", ident.replace('`', "``")),
         }
     }
+
+    /// Quotes a table name as [`TableSchema::name`] spells it: for PostgreSQL,
+    /// `sales.orders` is `"sales"."orders"` (split at the first dot, see
+    /// [`pg_split`]) and `orders` is `"orders"`; for SQLite and MySQL the name
+    /// is one identifier, dots included.
+    pub fn quote_table(self, name: &str) -> String {
+        match self {
+            Dialect::Postgres => match name.split_once('.') {
+                Some((schema, table)) => format!("{}.{}", self.quote(schema), self.quote(table)),
+                None => self.quote(name),
+            },
+            Dialect::Sqlite | Dialect::Mysql => self.quote(name),
+        }
+    }
+}
+
+/// The name of PostgreSQL relation `table` of `schema`, as users see it:
+/// `table` in `public`, `schema.table` elsewhere, and `public.table` for a
+/// `public` table whose name holds a dot, so that [`pg_split`] always finds
+/// the schema back (schema names never hold a dot: such schemas are not
+/// listed).
+pub fn pg_table_name(schema: &str, table: &str) -> String {
+    if schema == "public" && !table.contains('.') {
+        table.to_string()
+    } else {
+        format!("{schema}.{table}")
+    }
+}
+
+/// The schema and relation of a name made by [`pg_table_name`].
+pub fn pg_split(name: &str) -> (&str, &str) {
+    name.split_once('.').unwrap_or(("public", name))
 }
 
 /// Errors talking to a source. Messages are safe to show to the user: they
@@ -80,6 +135,10 @@ pub enum SourceError {
     Auth(String),
     #[error("unknown tables in the source database: {}", .0.join(", "))]
     UnknownTables(Vec<String>),
+    /// Schemas of the URL's `schemas=` that do not exist or that the source's
+    /// user may not use.
+    #[error("schemas= names schemas that do not exist in the source database or that its user may not read: {}", .0.join(", "))]
+    UnknownSchemas(Vec<String>),
     #[error("query failed on the source database: {0}")]
     Query(String),
     #[error("the query took longer than {0:?}")]
@@ -127,9 +186,8 @@ impl Default for QueryLimits {
 trait SourceDriver: Sized {
     const DIALECT: Dialect;
 
-    /// The catalog query listing the base tables (no views, no internal
-    /// tables) as rows `(name, column count)`, in any order.
-    const TABLES: &'static str;
+    /// The tables and views (no internal tables) in any order.
+    async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError>;
 
     /// Connects read-only, a pool of at most [`MAX_CONNECTIONS`] connections
     /// within [`CONNECT_TIMEOUT`].
@@ -178,7 +236,7 @@ macro_rules! drivers {
     ($m:ident!($($args:tt)*)) => {
         $m! {[
             Sqlite(sqlx::SqlitePool),
-            Postgres(sqlx::PgPool),
+            Postgres(postgres::PgSource),
             Mysql(sqlx::MySqlPool),
         ] $($args)*}
     };
@@ -319,9 +377,12 @@ impl Source {
         with_driver!(self, |driver, _canceller| dialect_of(driver))
     }
 
-    /// The base tables (no views, no internal tables), sorted by name.
+    /// The tables, views and materialized views (no internal tables), sorted
+    /// by name: SQLite's, the URL's MySQL database's, and for PostgreSQL those
+    /// of the URL's `schemas=` or else of every non-system schema the user may
+    /// read (see `postgres.rs`).
     pub async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
-        let mut tables = with_driver!(self, |driver, _canceller| list_tables(driver).await?);
+        let mut tables = with_driver!(self, |driver, _canceller| driver.list_tables().await?);
         tables.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tables)
     }
@@ -385,7 +446,7 @@ impl Source {
         cap: u32,
     ) -> Result<u64, SourceError> {
         let d = self.dialect();
-        let (t, c) = (d.quote(table), d.quote(column));
+        let (t, c) = (d.quote_table(table), d.quote(column));
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}) AS d"
         );
@@ -614,23 +675,28 @@ fn dialect_of<D: SourceDriver>(_: &D) -> Dialect {
     D::DIALECT
 }
 
-/// The tables [`SourceDriver::TABLES`] lists.
+/// The tables a catalog query lists as rows `(name, column count, kind)`
+/// (the kind as [`kind_from_catalog`] reads it).
 async fn list_tables<DB: sqlx::Database>(
     pool: &sqlx::Pool<DB>,
+    sql: &'static str,
 ) -> Result<Vec<TableInfo>, SourceError>
 where
-    sqlx::Pool<DB>: SourceDriver,
-    for<'r> (String, i64): sqlx::FromRow<'r, DB::Row>,
+    for<'r> (String, i64, String): sqlx::FromRow<'r, DB::Row>,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
-    let rows: Vec<(String, i64)> = sqlx::query_as(<sqlx::Pool<DB> as SourceDriver>::TABLES)
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(sql)
         .fetch_all(pool)
         .await
         .map_err(catalog_error)?;
     Ok(rows
         .into_iter()
-        .map(|(name, column_count)| TableInfo { name, column_count })
+        .map(|(name, column_count, kind)| TableInfo {
+            name,
+            kind: kind_from_catalog(&kind),
+            column_count,
+        })
         .collect())
 }
 

@@ -1,6 +1,6 @@
 //! MySQL and MariaDB sources: sessions made read-only after connecting,
-//! catalog read from `information_schema` (tables of `DATABASE()`), the table
-//! name bound.
+//! catalog read from `information_schema` (the tables and views of
+//! `DATABASE()`, the URL's database), the table name bound.
 
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use sqlx::{ConnectOptions, Executor, MySql, MySqlConnection, MySqlPool, Row};
 
 use super::{
     Canceller, Check, ColumnSchema, DISTINCT_TIMEOUT, Dialect, Network, Opening, QueryLimits,
-    SourceDriver, SourceError, TableSchema, acquire, catalog_error, error_message, fetch_count,
-    fold_foreign_keys, open_network, settle, stop_each,
+    SourceDriver, SourceError, TableInfo, TableKind, TableSchema, acquire, catalog_error,
+    error_message, fetch_count, fold_foreign_keys, kind_from_catalog, open_network, settle,
+    stop_each,
 };
 
 const READ_ONLY: &str = "SET SESSION TRANSACTION READ ONLY";
@@ -29,26 +30,54 @@ const NETWORK: Network<MySql> = Network {
 
 impl SourceDriver for MySqlPool {
     const DIALECT: Dialect = Dialect::Mysql;
-    const TABLES: &'static str = "SELECT CAST(t.TABLE_NAME AS CHAR), \
-                (SELECT COUNT(*) FROM information_schema.COLUMNS c \
-                  WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME) \
-           FROM information_schema.TABLES t \
-          WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')";
 
     async fn open(from: &Opening<'_>) -> Result<Self, SourceError> {
         open_network(from, &NETWORK).await
     }
 
+    async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
+        super::list_tables(
+            self,
+            "SELECT CAST(t.TABLE_NAME AS CHAR), \
+                (SELECT COUNT(*) FROM information_schema.COLUMNS c \
+                  WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME), \
+                CAST(t.TABLE_TYPE AS CHAR) \
+           FROM information_schema.TABLES t \
+          WHERE t.TABLE_SCHEMA = DATABASE() \
+            AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'VIEW')",
+        )
+        .await
+    }
+
     async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError> {
-        let comment: Option<String> = sqlx::query_scalar(
-            "SELECT CAST(TABLE_COMMENT AS CHAR) FROM information_schema.TABLES \
-          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        let row: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT CAST(TABLE_COMMENT AS CHAR), CAST(TABLE_TYPE AS CHAR) \
+               FROM information_schema.TABLES \
+              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
         )
         .bind(name)
         .fetch_optional(self)
         .await
-        .map_err(catalog_error)?
-        .ok_or_else(|| SourceError::UnknownTables(vec![name.to_string()]))?;
+        .map_err(catalog_error)?;
+        let (comment, kind) =
+            row.ok_or_else(|| SourceError::UnknownTables(vec![name.to_string()]))?;
+        let kind = kind_from_catalog(&kind);
+        let (comment, definition) = if kind == TableKind::View {
+            // MySQL gives views the comment "VIEW"; VIEW_DEFINITION is empty
+            // unless the user may SHOW VIEW (or defined it).
+            let definition: Option<String> = sqlx::query_scalar(
+                "SELECT CAST(VIEW_DEFINITION AS CHAR) FROM information_schema.VIEWS \
+                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            )
+            .bind(name)
+            .fetch_optional(self)
+            .await
+            .map_err(catalog_error)?
+            .flatten();
+            (comment.filter(|c| c != "VIEW"), non_empty(definition))
+        } else {
+            (comment, None)
+        };
 
         let rows = sqlx::query(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
@@ -99,6 +128,8 @@ impl SourceDriver for MySqlPool {
         .map_err(catalog_error)?;
         Ok(TableSchema {
             name: name.to_string(),
+            kind,
+            definition,
             comment: non_empty(comment),
             columns,
             primary_key,

@@ -9,8 +9,9 @@ use sqlx::{Row, Sqlite, SqlitePool};
 
 use super::{
     CONNECT_TIMEOUT, Canceller, Check, ColumnSchema, DISTINCT_TIMEOUT, Dialect, MAX_CONNECTIONS,
-    Opening, SourceDriver, SourceError, TableSchema, acquire, catalog_error, error_message,
-    fetch_count, fold_foreign_keys, query_error, rolled_back, settle,
+    Opening, SourceDriver, SourceError, TableInfo, TableKind, TableSchema, acquire, catalog_error,
+    error_message, fetch_count, fold_foreign_keys, kind_from_catalog, query_error, rolled_back,
+    settle,
 };
 
 /// How many SQLite VM instructions run between two checks of the deadline.
@@ -18,9 +19,6 @@ const PROGRESS_OPS: i32 = 10_000;
 
 impl SourceDriver for SqlitePool {
     const DIALECT: Dialect = Dialect::Sqlite;
-    const TABLES: &'static str = "SELECT m.name, (SELECT COUNT(*) FROM pragma_table_info(m.name)) AS n \
-         FROM sqlite_master AS m \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
     async fn open(from: &Opening<'_>) -> Result<Self, SourceError> {
         let url = from.url;
@@ -58,7 +56,30 @@ impl SourceDriver for SqlitePool {
         Ok(pool)
     }
 
+    async fn list_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
+        super::list_tables(
+            self,
+            "SELECT m.name, (SELECT COUNT(*) FROM pragma_table_info(m.name)) AS n, m.type \
+               FROM sqlite_master AS m \
+              WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .await
+    }
+
     async fn table_schema(&self, name: &str) -> Result<TableSchema, SourceError> {
+        let (kind, sql): (String, Option<String>) = sqlx::query_as(
+            "SELECT type, sql FROM sqlite_master WHERE name = ?1 AND type IN ('table', 'view')",
+        )
+        .bind(name)
+        .fetch_optional(self)
+        .await
+        .map_err(catalog_error)?
+        .ok_or_else(|| SourceError::UnknownTables(vec![name.to_string()]))?;
+        let kind = kind_from_catalog(&kind);
+        let definition = match kind {
+            TableKind::Table => None,
+            _ => sql.as_deref().and_then(view_body).map(str::to_string),
+        };
         let rows = sqlx::query(
             "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid",
         )
@@ -113,6 +134,8 @@ impl SourceDriver for SqlitePool {
 
         Ok(TableSchema {
             name: name.to_string(),
+            kind,
+            definition,
             comment: None,
             columns,
             primary_key,
@@ -182,5 +205,83 @@ async fn remove_progress_handler(conn: &mut sqlx::SqliteConnection) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+/// The query of a `CREATE VIEW … AS <query>` statement: what follows the first
+/// `AS` keyword outside quotes, brackets, parentheses and comments (the view's
+/// name and column list come before it).
+fn view_body(sql: &str) -> Option<&str> {
+    let b = sql.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && !(b[i] == q && b.get(i + 1) != Some(&q)) {
+                    i += if b[i] == q { 2 } else { 1 };
+                }
+            }
+            b'[' => {
+                while i < b.len() && b[i] != b']' {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            c if word(c) => {
+                let start = i;
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+                if depth == 0 && sql[start..i].eq_ignore_ascii_case("as") {
+                    let body = sql[i..].trim();
+                    return (!body.is_empty()).then_some(body);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::view_body;
+
+    #[test]
+    fn view_bodies() {
+        assert_eq!(view_body("CREATE VIEW v AS SELECT 1"), Some("SELECT 1"));
+        assert_eq!(
+            view_body(
+                "CREATE VIEW IF NOT EXISTS \"as \"\"x\"\"\" (\"as\", [as]) -- as\n /* as */ as\n  SELECT a AS b FROM t"
+            ),
+            Some("SELECT a AS b FROM t")
+        );
+        assert_eq!(
+            view_body("CREATE VIEW `a`\nAS\tWITH x AS (SELECT 1) SELECT * FROM x"),
+            Some("WITH x AS (SELECT 1) SELECT * FROM x")
+        );
+        assert_eq!(
+            view_body("CREATE VIEW alias_v AS SELECT 2"),
+            Some("SELECT 2")
+        );
+        assert_eq!(view_body("CREATE VIEW v"), None);
+        assert_eq!(view_body("CREATE VIEW v AS   "), None);
     }
 }

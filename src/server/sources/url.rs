@@ -79,6 +79,8 @@ struct Network {
     password_raw: Option<String>,
     /// `host[:port]/db[?query]` as given (no user info).
     after_userinfo: String,
+    /// The PostgreSQL schemas of `schemas=a,b` (taken out of [`Network::url`]).
+    schemas: Option<Vec<String>>,
 }
 
 /// Every byte but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`).
@@ -116,9 +118,14 @@ impl SourceUrl {
         let target = match kind {
             SourceKind::Sqlite => Target::Sqlite(check_sqlite_path(rest, sources_dir, forbidden)?),
             SourceKind::Postgres | SourceKind::Mysql => {
-                Target::Network(Box::new(split_network(kind, scheme, rest)?))
+                let mut network = split_network(kind, scheme, rest)?;
+                network.schemas = take_schemas(kind, &mut network.url)?;
+                Target::Network(Box::new(network))
             }
         };
+        if kind == SourceKind::Sqlite && has_schemas_param(rest.split_once('?').map(|q| q.1)) {
+            return Err(SourceUrlError::new(SCHEMAS_ONLY_PG));
+        }
         Ok(SourceUrl {
             raw: s.to_string(),
             kind,
@@ -170,6 +177,16 @@ impl SourceUrl {
     /// Same as [`SourceUrl::connect_url`].
     pub(crate) fn network_url(&self) -> Option<&::url::Url> {
         self.connect_url()
+    }
+
+    /// The schemas a PostgreSQL URL lists in `schemas=a,b` (checked, in the
+    /// order given, duplicates dropped); `None` when it lists none: then every
+    /// non-system schema the user can read is a source schema.
+    pub fn schemas(&self) -> Option<&[String]> {
+        match &self.target {
+            Target::Network(n) => n.schemas.as_deref(),
+            Target::Sqlite(_) => None,
+        }
     }
 
     /// The decoded password of a network URL, if it has one.
@@ -439,7 +456,87 @@ fn split_network(kind: SourceKind, scheme: &str, rest: &str) -> Result<Network, 
         password,
         password_raw: password_raw.map(str::to_string),
         after_userinfo: after.split('#').next().unwrap_or("").to_string(),
+        schemas: None,
     })
+}
+
+/// The URL parameter that lists a PostgreSQL source's schemas.
+const SCHEMAS_PARAM: &str = "schemas";
+const SCHEMAS_ONLY_PG: &str = "schemas= is only for PostgreSQL sources: a MySQL source reads the \
+     URL's database, a SQLite source its file";
+/// PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
+const MAX_SCHEMA_BYTES: usize = 63;
+
+fn has_schemas_param(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        ::url::form_urlencoded::parse(q.split('#').next().unwrap_or("").as_bytes())
+            .any(|(k, _)| k.eq_ignore_ascii_case(SCHEMAS_PARAM))
+    })
+}
+
+/// Takes `schemas=a,b` out of `url` (the drivers never see it) and checks the
+/// names: PostgreSQL URLs only, given once, 1-63 bytes each, no control
+/// characters, no `.` (a table `schema.table` is split at its first dot), no
+/// system schema (`pg_*`, `information_schema`).
+fn take_schemas(
+    kind: SourceKind,
+    url: &mut ::url::Url,
+) -> Result<Option<Vec<String>>, SourceUrlError> {
+    if !has_schemas_param(url.query()) {
+        return Ok(None);
+    }
+    if kind != SourceKind::Postgres {
+        return Err(SourceUrlError::new(SCHEMAS_ONLY_PG));
+    }
+    let (given, others): (Vec<_>, Vec<_>) = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .partition(|(k, _)| k.eq_ignore_ascii_case(SCHEMAS_PARAM));
+    if given.len() > 1 {
+        return Err(SourceUrlError::new(
+            "schemas= must be given once, e.g. schemas=sales,finance",
+        ));
+    }
+    let mut schemas: Vec<String> = Vec::new();
+    for name in given[0].1.split(',').map(str::trim) {
+        check_schema_name(name)?;
+        if !schemas.iter().any(|s| s == name) {
+            schemas.push(name.to_string());
+        }
+    }
+    if others.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(others);
+    }
+    Ok(Some(schemas))
+}
+
+fn check_schema_name(name: &str) -> Result<(), SourceUrlError> {
+    let bad = |why: &str| {
+        let shown: String = name.chars().filter(|c| !c.is_control()).take(80).collect();
+        Err(SourceUrlError::new(format!(
+            "schemas= has an invalid schema name {shown:?}: {why}"
+        )))
+    };
+    if name.is_empty() {
+        return Err(SourceUrlError::new(
+            "schemas= must list schema names separated by commas, e.g. schemas=sales,finance",
+        ));
+    }
+    if name.len() > MAX_SCHEMA_BYTES {
+        return bad("longer than 63 bytes");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("it holds a control character");
+    }
+    if name.contains('.') {
+        return bad("schema names with a dot are not supported");
+    }
+    if name.starts_with("pg_") || name == "information_schema" {
+        return bad("system schemas cannot be sources");
+    }
+    Ok(())
 }
 
 const OUTSIDE: &str = "the SQLite file must be inside the sources folder";

@@ -131,9 +131,44 @@ fn tokens(sql: &str) -> Vec<Token> {
     out
 }
 
-/// The first table `sql` reads from (after `FROM` or `JOIN`; a schema prefix
-/// is ignored) that is one of `tables`, with its name as the source spells it:
-/// exactly for a quoted name, else ignoring case.
+/// Whether the dotted name `parts` spells `name` (`sales.orders` for
+/// `sales` `.` `orders`): exactly for a quoted part, else ignoring case.
+fn names_parts(name: &str, parts: &[&Token]) -> bool {
+    let mut rest = name;
+    for (k, part) in parts.iter().enumerate() {
+        let (text, exact) = match part {
+            Token::Quoted(s) => (s.as_str(), true),
+            Token::Word(s) => (s.as_str(), false),
+            _ => return false,
+        };
+        let last = k + 1 == parts.len();
+        let piece = if last {
+            rest
+        } else {
+            match rest.get(..text.len()) {
+                Some(p) if rest[text.len()..].starts_with('.') => p,
+                _ => return false,
+            }
+        };
+        let same = if exact {
+            piece == text
+        } else {
+            piece.eq_ignore_ascii_case(text)
+        };
+        if !same {
+            return false;
+        }
+        if !last {
+            rest = &rest[text.len() + 1..];
+        }
+    }
+    true
+}
+
+/// The first table `sql` reads from (after `FROM` or `JOIN`) that is one of
+/// `tables`, with its name as the source spells it: exactly for a quoted name,
+/// else ignoring case. A dotted `schema.table` names the table listed so
+/// (PostgreSQL), else its last part names it (a schema prefix is ignored).
 pub fn first_named_table(sql: &str, tables: &[TableSchema]) -> Option<String> {
     let toks = tokens(sql);
     let mut i = 0;
@@ -144,10 +179,10 @@ pub fn first_named_table(sql: &str, tables: &[TableSchema]) -> Option<String> {
         if !is_from {
             continue;
         }
-        // A dotted name: take its last part.
-        let mut last = None;
+        // A dotted name: its parts.
+        let mut parts = Vec::new();
         while let Some(t @ (Token::Word(_) | Token::Quoted(_))) = toks.get(i) {
-            last = Some(t);
+            parts.push(t);
             i += 1;
             if toks.get(i) == Some(&Token::Dot) {
                 i += 1;
@@ -155,11 +190,13 @@ pub fn first_named_table(sql: &str, tables: &[TableSchema]) -> Option<String> {
                 break;
             }
         }
-        let found = match last {
-            Some(Token::Quoted(name)) => tables.iter().find(|t| t.name == *name),
-            Some(Token::Word(name)) => tables.iter().find(|t| t.name.eq_ignore_ascii_case(name)),
-            _ => None,
-        };
+        // `sales.orders` names the table listed as `sales.orders` (a PostgreSQL
+        // schema), else its last part names a table (`main."Artist"`, `public.t`).
+        let tail = parts.len().saturating_sub(2);
+        let found = [&parts[tail..], &parts[parts.len().saturating_sub(1)..]]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .find_map(|p| tables.iter().find(|t| names_parts(&t.name, p)));
         if let Some(t) = found {
             return Some(t.name.clone());
         }
@@ -170,12 +207,15 @@ pub fn first_named_table(sql: &str, tables: &[TableSchema]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::sources::TableKind;
 
     fn tables(names: &[&str]) -> Vec<TableSchema> {
         names
             .iter()
             .map(|n| TableSchema {
                 name: n.to_string(),
+                kind: TableKind::Table,
+                definition: None,
                 comment: None,
                 columns: vec![],
                 primary_key: vec![],
@@ -207,6 +247,29 @@ mod tests {
             ("SELECT * FROM Genre JOIN Album ON 1=1", Some("Album")),
             ("SELECT 1", None),
             ("SELECT * FROM Customer", None),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(first_named_table(sql, &t).as_deref(), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn schema_qualified_tables_are_found() {
+        let t = tables(&["orders", "sales.orders", "Sales.Big Orders", "public.a.b"]);
+        let cases = [
+            ("SELECT * FROM sales.orders", Some("sales.orders")),
+            ("SELECT * FROM \"sales\".\"orders\"", Some("sales.orders")),
+            ("SELECT * FROM SALES.Orders", Some("sales.orders")),
+            ("SELECT * FROM orders", Some("orders")),
+            ("SELECT * FROM public.orders", Some("orders")),
+            ("SELECT * FROM finance.orders", Some("orders")),
+            (
+                "SELECT * FROM \"Sales\".\"Big Orders\"",
+                Some("Sales.Big Orders"),
+            ),
+            ("SELECT * FROM \"sales\".\"Big Orders\"", None),
+            ("SELECT * FROM public.\"a.b\"", Some("public.a.b")),
+            ("SELECT * FROM db.sales.orders", Some("sales.orders")),
         ];
         for (sql, want) in cases {
             assert_eq!(first_named_table(sql, &t).as_deref(), want, "{sql}");

@@ -280,7 +280,8 @@ async fn tables_are_read_live(meta: Meta) {
         assert!(names.contains(&want), "{names:?}");
     }
     for t in tables {
-        assert_keys(t, &["name", "column_count"], "table");
+        assert_keys(t, &["name", "kind", "column_count"], "table");
+        assert_eq!(t["kind"], "table", "{t}");
         assert!(t["column_count"].as_i64().unwrap() > 0, "{t}");
     }
     let track = tables.iter().find(|t| t["name"] == "Track").unwrap();
@@ -295,9 +296,12 @@ async fn tables_are_read_live(meta: Meta) {
         ))
         .await
         .unwrap();
-        conn.execute("CREATE TABLE Review (id INTEGER PRIMARY KEY, body TEXT, stars INTEGER)")
-            .await
-            .unwrap();
+        conn.execute(
+            "CREATE TABLE Review (id INTEGER PRIMARY KEY, body TEXT, stars INTEGER); \
+             CREATE VIEW Stars AS SELECT stars FROM Review",
+        )
+        .await
+        .unwrap();
         conn.close().await.unwrap();
     }
     let (s, tables) = c.get(&format!("/api/datasets/{id}/tables")).await;
@@ -308,7 +312,20 @@ async fn tables_are_read_live(meta: Meta) {
         .iter()
         .find(|t| t["name"] == "Review")
         .cloned();
-    assert_eq!(review, Some(json!({"name": "Review", "column_count": 3})));
+    assert_eq!(
+        review,
+        Some(json!({"name": "Review", "kind": "table", "column_count": 3}))
+    );
+    let view = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Stars")
+        .cloned();
+    assert_eq!(
+        view,
+        Some(json!({"name": "Stars", "kind": "view", "column_count": 1}))
+    );
 
     // Unreachable: 502 with a clear detail.
     let (s, d) = c

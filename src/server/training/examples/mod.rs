@@ -109,7 +109,7 @@ pub fn candidates(
         table,
         all_tables,
         dialect,
-        quoted: dialect.quote(&table.name),
+        quoted: dialect.quote_table(&table.name),
         plural: names::humanize_plural(&table.name),
     };
     KINDS.iter().flat_map(|kind| kind(&subject)).collect()

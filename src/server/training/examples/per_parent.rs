@@ -47,7 +47,7 @@ fn candidate(s: &Subject, fk: &ForeignKey, count_alias: &str) -> Option<ExampleC
     let sql = format!(
         "SELECT {keys}, COUNT(*) AS {count_alias} FROM {parent_t} AS p JOIN {t} AS c ON {on} \
          GROUP BY {keys} ORDER BY {count_alias} DESC, {keys}",
-        parent_t = s.quote(&fk.ref_table),
+        parent_t = s.dialect.quote_table(&fk.ref_table),
         t = s.quoted,
         on = on.join(" AND "),
     );

@@ -4,7 +4,7 @@
 use super::columns::{is_date, is_id_like, is_numeric, is_text};
 use super::names::{humanize, humanize_plural};
 use super::*;
-use crate::server::sources::{ColumnSchema, ForeignKey};
+use crate::server::sources::{ColumnSchema, ForeignKey, TableKind};
 
 fn col(name: &str, data_type: &str) -> ColumnSchema {
     ColumnSchema {
@@ -27,6 +27,8 @@ fn fk(columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> ForeignKey {
 fn table(name: &str, columns: Vec<ColumnSchema>, pk: &[&str], fks: Vec<ForeignKey>) -> TableSchema {
     TableSchema {
         name: name.to_string(),
+        kind: TableKind::Table,
+        definition: None,
         comment: None,
         columns,
         primary_key: pk.iter().map(|s| s.to_string()).collect(),
@@ -490,6 +492,8 @@ async fn sqlite_schema(pool: &sqlx::SqlitePool, name: &str) -> TableSchema {
     }
     TableSchema {
         name: name.to_string(),
+        kind: TableKind::Table,
+        definition: None,
         comment: None,
         columns,
         primary_key: pk.into_iter().map(|(_, c)| c).collect(),
