@@ -65,10 +65,12 @@ bench: setup-test
 	cargo bench --features ssr --bench engine
 	scripts/bench-api.sh
 	scripts/bench-login-flood.sh
+	scripts/bench-sse.sh
 
 ## 128 concurrent failed logins: the server's memory and /api/health meanwhile (bounded hashing).
 bench-abuse: build
 	scripts/bench-login-flood.sh
+	scripts/bench-sse.sh
 
 ## Several instances on one PostgreSQL: cross-instance pause latency, takeover after kill -9, throughput.
 bench-multi: build

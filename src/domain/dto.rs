@@ -50,12 +50,41 @@ pub struct Progress {
     pub eta_seconds: Option<i64>,
 }
 
+/// A line of a run's log. `content` is the English text; `code` and `params`
+/// say what happened as data, so that a page can show the line in its own
+/// language (`null` for lines stored before codes existed: show `content`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     pub id: i64,
+    /// The line in English.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "Stage 2/4 started: Training DDL (11 items)")
+    )]
     pub content: String,
+    /// `info`, `warning` or `error`.
+    pub level: String,
+    /// What happened (`stage_started`, `training_paused`, …).
+    #[cfg_attr(feature = "ssr", schema(example = "stage_started"))]
+    pub code: Option<String>,
+    /// The code's parameters, an object (`{}` when it has none). Text from a
+    /// source (an error message, a table name) is a parameter, as it was.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>, example = json!({"stage": 2, "total": 11})))]
+    pub params: Option<serde_json::Value>,
     pub created_at: String,
+}
+
+impl LogEntry {
+    /// The line in `lang` (as stored when it has no code this build knows).
+    pub fn text(&self, lang: super::i18n::Lang) -> String {
+        super::log::render(
+            self.code.as_deref(),
+            self.params.as_ref(),
+            &self.content,
+            lang,
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

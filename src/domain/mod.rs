@@ -3,5 +3,6 @@
 pub mod dto;
 pub mod error;
 pub mod i18n;
+pub mod log;
 pub mod progress;
 pub mod status;

@@ -4,6 +4,8 @@
 use crate::common::world::{Meta, World};
 use datatrain::domain::dto::StartTraining;
 use datatrain::domain::error::AppError;
+use datatrain::domain::i18n::Lang;
+use datatrain::domain::log::LogEvent;
 use datatrain::domain::status::Status;
 use datatrain::server::training::executor::ExecOutcome;
 
@@ -16,6 +18,7 @@ on_both!(
     search_finds_tracks_and_chinese_terms,
     stale_runs_are_recovered_and_resume,
     graceful_shutdown_requeues,
+    logs_read_in_either_language,
 );
 
 async fn train_fully(w: &World, id: i64) -> i64 {
@@ -355,7 +358,11 @@ async fn stale_runs_are_recovered_and_resume(meta: Meta) {
     assert_eq!(w.store.version_hashes(run).await.unwrap(), expected);
     // The dead worker's late writes are fenced off by the attempt counter.
     assert!(!w.store.heartbeat(&claimed).await.unwrap());
-    assert!(!w.store.finish_run(&claimed, "late").await.unwrap());
+    let late = LogEvent::TrainingCompleted {
+        items: 0,
+        checkpoint_writes: 0,
+    };
+    assert!(!w.store.finish_run(&claimed, late).await.unwrap());
     let logs = w.services.logs(&w.user, id, 500).await.unwrap();
     assert!(logs.iter().any(|l| l.content.starts_with("Recovered")));
     w.cleanup().await;
@@ -586,5 +593,48 @@ async fn trains_warehouse_schemas_and_views() {
     assert_eq!(per_customer, 1);
     pg.cleanup().await;
     my.cleanup().await;
+    w.cleanup().await;
+}
+
+/// Log lines carry codes a page renders in Chinese; old plain lines stay as stored.
+async fn logs_read_in_either_language(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    train_fully(&w, id).await;
+    let logs = w.services.logs(&w.user, id, 500).await.unwrap();
+    let started: Vec<_> = logs
+        .iter()
+        .filter(|l| l.code.as_deref() == Some("stage_started"))
+        .collect();
+    assert_eq!(started.len(), 4, "{logs:?}");
+    for l in &started {
+        let zh = l.text(Lang::Zh);
+        assert!(zh.starts_with("第 ") && zh.contains("步开始："), "{zh}");
+        assert_eq!(l.text(Lang::En), l.content);
+    }
+    let stage2 = started
+        .iter()
+        .find(|l| l.params.as_ref().unwrap()["stage"] == 2)
+        .unwrap();
+    assert_eq!(stage2.text(Lang::Zh), "第 2/4 步开始：训练 DDL（11 项）");
+    assert_eq!(logs[0].text(Lang::Zh).split('：').next(), Some("训练完成"));
+
+    // A line stored before codes existed is shown as it is, in any language.
+    sqlx::query(
+        "INSERT INTO training_logs (dataset_id, run_id, level, content, created_at) \
+         VALUES ($1, NULL, 'info', 'Stage 9/4 started: from an old version', 1)",
+    )
+    .bind(id)
+    .execute(w.store.pool())
+    .await
+    .unwrap();
+    let logs = w.services.logs(&w.user, id, 500).await.unwrap();
+    let old = logs
+        .iter()
+        .find(|l| l.code.is_none())
+        .expect("the old line");
+    assert_eq!(old.params, None);
+    assert_eq!(old.text(Lang::Zh), "Stage 9/4 started: from an old version");
+
     w.cleanup().await;
 }

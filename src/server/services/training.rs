@@ -1,6 +1,7 @@
 use super::{Services, status_of};
 use crate::domain::dto::{LogEntry, Message, Progress, RunView, StartTraining, Started, format_ms};
 use crate::domain::error::AppError;
+use crate::domain::log::LogEvent;
 use crate::domain::status::{Event, Refusal, Status, transition};
 use crate::server::auth::CurrentUser;
 use crate::server::store::{LogRow, StartRun};
@@ -14,7 +15,6 @@ const RETRIES: usize = 5;
 const TABLES_MAX: usize = 5000;
 /// The slowest speed limit a run may ask for (items per second); 0 means no limit.
 pub const MIN_ITEMS_PER_SEC: f64 = 0.1;
-
 fn refused(r: Refusal) -> AppError {
     match r {
         Refusal::Conflict(m) => AppError::Conflict(m.into()),
@@ -112,7 +112,7 @@ impl Services {
     /// queued|training → paused. The status is written first (other processes see
     /// it), then the running task is told to stop after its current item.
     pub async fn pause_training(&self, user: &CurrentUser, id: i64) -> Result<Message, AppError> {
-        self.change_open_run(user, id, Event::Pause, "Training paused")
+        self.change_open_run(user, id, Event::Pause, LogEvent::TrainingPaused)
             .await?;
         self.inner.runner.interrupt(id, Interrupt::Pause);
         Ok(message("Training paused"))
@@ -120,7 +120,7 @@ impl Services {
 
     /// paused → queued: the same run continues from its checkpoint.
     pub async fn resume_training(&self, user: &CurrentUser, id: i64) -> Result<Message, AppError> {
-        self.change_open_run(user, id, Event::Resume, "Training resumed")
+        self.change_open_run(user, id, Event::Resume, LogEvent::TrainingResumed)
             .await?;
         self.inner.runner.wake();
         Ok(message("Training resumed"))
@@ -131,7 +131,7 @@ impl Services {
         user: &CurrentUser,
         id: i64,
         event: Event,
-        log: &str,
+        log: LogEvent,
     ) -> Result<(), AppError> {
         for _ in 0..RETRIES {
             let row = self.owned(user, id).await?;
@@ -140,7 +140,13 @@ impl Services {
             match self
                 .inner
                 .store
-                .change_open_run(id, from, event, log, self.inner.max_active_runs_per_user)
+                .change_open_run(
+                    id,
+                    from,
+                    event,
+                    log.clone(),
+                    self.inner.max_active_runs_per_user,
+                )
                 .await
             {
                 Ok(true) => return Ok(()),
@@ -297,6 +303,14 @@ impl Services {
 pub(super) fn log_entry(l: LogRow) -> LogEntry {
     LogEntry {
         id: l.id,
+        // Lines stored before levels were unified said `warn`.
+        level: if l.level == "warn" {
+            "warning".into()
+        } else {
+            l.level
+        },
+        code: l.code,
+        params: l.params.and_then(|p| serde_json::from_str(&p).ok()),
         content: l.content,
         created_at: format_ms(l.created_at),
     }

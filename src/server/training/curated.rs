@@ -6,6 +6,7 @@
 //! any other source error fails the run, as for generated examples.
 
 use crate::domain::dto::ItemKind;
+use crate::domain::log::LogEvent;
 use crate::server::search::gloss::{identifier_glosses, text_glosses};
 use crate::server::sources::{QueryLimits, TableSchema};
 
@@ -24,14 +25,11 @@ pub(super) async fn index_curated(ctx: &mut RunContext, index: usize) -> Result<
     {
         Ok(()) => {}
         Err(e) if e.is_query_error() => {
-            ctx.log(
-                "warn",
-                format!(
-                    "Curated example {} (\"{}\") no longer runs and was skipped: {e}",
-                    example.id,
-                    example.question.chars().take(80).collect::<String>()
-                ),
-            );
+            ctx.log(LogEvent::CuratedExampleSkipped {
+                example_id: example.id,
+                question: example.question.chars().take(80).collect(),
+                error: e.to_string(),
+            });
             return Ok(());
         }
         Err(e) => return Err(e.into()),

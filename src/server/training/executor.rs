@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::stage::{RunContext, StageError};
 use super::stages;
-use crate::domain::progress::{Cursor, STAGE_COUNT, overall};
+use crate::domain::log::LogEvent;
+use crate::domain::progress::{Cursor, overall};
 use crate::server::embeddings::{EmbedError, Embedder};
 use crate::server::sources::SourcePolicy;
 use crate::server::store::{FlushOutcome, NewItem, RunRow, Store};
@@ -166,7 +167,7 @@ struct Checkpointer<'a> {
     store: &'a Store,
     embedder: Option<&'a Embedder>,
     run: &'a RunRow,
-    logs: Vec<(&'static str, String)>,
+    logs: Vec<LogEvent>,
     last: Instant,
     /// Checkpoint transactions written by this attempt.
     writes: u64,
@@ -183,7 +184,7 @@ impl Checkpointer<'_> {
             embed_buffer(embedder, &mut ctx.buffer).await?;
         }
         // The executor's lines, then those the stages wrote.
-        let logs: Vec<(&str, String)> = self.logs.drain(..).chain(ctx.logs.drain(..)).collect();
+        let logs: Vec<LogEvent> = self.logs.drain(..).chain(ctx.logs.drain(..)).collect();
         self.writes += 1;
         let outcome = self
             .store
@@ -271,14 +272,10 @@ async fn execute_inner(
         writes: 0,
     };
     if run.attempt > 1 || resume != Cursor::default() {
-        cp.logs.push((
-            "info",
-            format!(
-                "Resumed at stage {}/{STAGE_COUNT}, item {}",
-                resume.stage,
-                resume.next + 1
-            ),
-        ));
+        cp.logs.push(LogEvent::ResumedAt {
+            stage: resume.stage,
+            item: resume.next as u64 + 1,
+        });
     }
     let mut cursor = resume;
     let mut progress = run.process_rate;
@@ -307,13 +304,10 @@ async fn execute_inner(
             0
         };
         if !finished_before && start == 0 {
-            cp.logs.push((
-                "info",
-                format!(
-                    "Stage {n}/{STAGE_COUNT} started: {} ({total} items)",
-                    info.title_en
-                ),
-            ));
+            cp.logs.push(LogEvent::StageStarted {
+                stage: n,
+                total: total as u64,
+            });
         }
         for index in start..total {
             // An interrupt stops the item itself, not only the loop: the item's
@@ -374,10 +368,7 @@ async fn execute_inner(
         }
         cursor = Cursor::after_stage(n, total);
         progress = progress.max(overall(n, total, total));
-        cp.logs.push((
-            "info",
-            format!("Stage {n}/{STAGE_COUNT} done: {}", info.title_en),
-        ));
+        cp.logs.push(LogEvent::StageDone { stage: n });
         match cp.flush(&mut ctx, cursor, progress).await? {
             FlushOutcome::Continue => {}
             FlushOutcome::Paused => return Ok(ExecOutcome::Paused),
@@ -388,11 +379,11 @@ async fn execute_inner(
         source.close().await;
     }
     let items = store.version_item_count(run.id).await?;
-    let log = format!(
-        "Training completed: {items} items, {} checkpoint writes",
-        cp.writes + 1
-    );
-    if store.finish_run(run, &log).await? {
+    let log = LogEvent::TrainingCompleted {
+        items: u64::try_from(items).unwrap_or(0),
+        checkpoint_writes: cp.writes + 1,
+    };
+    if store.finish_run(run, log).await? {
         Ok(ExecOutcome::Completed)
     } else {
         Ok(ExecOutcome::Gone)
@@ -412,13 +403,7 @@ async fn stop(
         FlushOutcome::Paused => ExecOutcome::Paused,
         FlushOutcome::Gone => ExecOutcome::Gone,
         FlushOutcome::Continue if why == Interrupt::Shutdown => {
-            let handed_back = cp
-                .store
-                .requeue_run(
-                    cp.run,
-                    "Server shutting down: checkpoint saved; the run is queued again",
-                )
-                .await?;
+            let handed_back = cp.store.requeue_run(cp.run).await?;
             if handed_back {
                 ExecOutcome::Requeued
             } else {

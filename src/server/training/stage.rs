@@ -1,6 +1,7 @@
 //! A stage of training, and what a run carries from stage to stage.
 
 use crate::domain::dto::ItemKind;
+use crate::domain::log::LogEvent;
 use crate::domain::progress::StageInfo;
 use crate::server::embeddings::EmbedError;
 use async_trait::async_trait;
@@ -63,8 +64,8 @@ pub struct RunContext {
     pub excluded: HashSet<String>,
     /// Items produced since the last checkpoint.
     pub(crate) buffer: Vec<NewItem>,
-    /// Run log lines (level, message) written with the next checkpoint.
-    pub(crate) logs: Vec<(&'static str, String)>,
+    /// Run log lines written with the next checkpoint.
+    pub(crate) logs: Vec<LogEvent>,
     /// When false (re-running an already finished stage after a resume), emitted items are dropped.
     pub(crate) emitting: bool,
 }
@@ -78,10 +79,10 @@ impl RunContext {
 
     /// Adds a line to the run's log (written with the next checkpoint; dropped,
     /// like items, when re-running an already finished stage after a resume).
-    /// The message is shown to the user: it must never hold a password.
-    pub fn log(&mut self, level: &'static str, message: String) {
+    /// The line is shown to the user: it must never hold a password.
+    pub fn log(&mut self, event: LogEvent) {
         if self.emitting {
-            self.logs.push((level, message));
+            self.logs.push(event);
         }
     }
 

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::domain::dto::ItemKind;
+use crate::domain::log::LogEvent;
 use crate::domain::progress::{self, StageInfo};
 
 use super::chunk::{MAX_CHARS, chunk};
@@ -217,13 +218,12 @@ impl Stage for IndexExamples {
         }
         let name = table.name.clone();
         if skipped > 0 {
-            ctx.log(
-                "warn",
-                format!(
-                    "Table {name}: example SQL took longer than its {:?} budget; skipped {skipped} of {total} candidates",
-                    budget
-                ),
-            );
+            ctx.log(LogEvent::ExamplesOverBudget {
+                table: name.clone(),
+                budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+                skipped: skipped as u64,
+                total: total as u64,
+            });
         }
         // The Chinese question names its table and columns in English: their glosses go with it.
         let name_glosses = identifier_glosses(&name, COLUMN_GLOSSES);

@@ -68,10 +68,49 @@ async fn progress_and_logs(meta: Meta) {
     let all = all.as_array().unwrap().clone();
     assert!(all.len() > 5, "{all:?}");
     for entry in &all {
-        assert_keys(entry, &["id", "content", "created_at"], "log");
+        assert_keys(
+            entry,
+            &["id", "content", "level", "code", "params", "created_at"],
+            "log",
+        );
         assert_int_id(&entry["id"], "log id");
         assert_ts(&entry["created_at"], "log created_at");
+        // Every line a run writes now says what happened as a code.
+        assert!(entry["code"].is_string(), "{entry}");
+        assert!(entry["params"].is_object(), "{entry}");
+        assert!(
+            ["info", "warning", "error"].contains(&entry["level"].as_str().unwrap()),
+            "{entry}"
+        );
     }
+    let started: Vec<&Value> = all
+        .iter()
+        .filter(|l| l["code"] == "stage_started")
+        .collect();
+    assert!(!started.is_empty(), "{all:?}");
+    for l in started {
+        let stage = l["params"]["stage"].as_i64().expect("stage");
+        let total = l["params"]["total"].as_i64().expect("total");
+        assert_eq!(
+            l["content"].as_str().unwrap(),
+            format!(
+                "Stage {stage}/4 started: {} ({total} items)",
+                datatrain::domain::i18n::Lang::En
+                    .stage(stage as u8)
+                    .unwrap()
+            ),
+            "{l}"
+        );
+    }
+    assert_eq!(all[0]["code"], "training_completed", "{}", all[0]);
+    assert_eq!(all[0]["level"], "info");
+    assert!(
+        all[0]["params"]["items"].as_i64().unwrap() > 0,
+        "{}",
+        all[0]
+    );
+    assert_eq!(all.last().unwrap()["code"], "training_queued");
+    assert_eq!(all.last().unwrap()["params"], json!({}));
     for pair in all.windows(2) {
         assert!(
             pair[0]["id"].as_i64() > pair[1]["id"].as_i64(),

@@ -13,6 +13,7 @@
 use super::super::logs::write_log;
 use super::super::webhooks::{queue_delivery, reported};
 use super::super::{Store, StoreError};
+use crate::domain::log::LogEvent;
 use crate::domain::status::{Event, RunStatus, Status, run_status_after, transition};
 
 /// A column's new value, besides the status.
@@ -44,7 +45,7 @@ pub(super) struct Change<'a> {
     /// A further condition on the run row (e.g. its lease ran out), built by the store.
     pub run_also: Option<String>,
     /// The line the change writes to the dataset's log when it lands.
-    pub log: Option<(&'static str, String)>,
+    pub log: Option<LogEvent>,
 }
 
 impl<'a> Change<'a> {
@@ -81,8 +82,8 @@ impl<'a> Change<'a> {
         self
     }
 
-    pub fn log(mut self, level: &'static str, line: impl Into<String>) -> Self {
-        self.log = Some((level, line.into()));
+    pub fn log(mut self, event: LogEvent) -> Self {
+        self.log = Some(event);
         self
     }
 }
@@ -154,8 +155,8 @@ impl Store {
         run: Option<(i64, RunStatus)>,
         run_id: Option<i64>,
     ) -> Result<Option<Status>, StoreError> {
-        if let Some((level, line)) = &change.log {
-            write_log(conn, change.dataset_id, run_id, level, line).await?;
+        if let Some(event) = &change.log {
+            write_log(conn, change.dataset_id, run_id, event).await?;
         }
         if let Some((id, status)) = run
             && reported(status)

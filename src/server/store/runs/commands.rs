@@ -5,6 +5,7 @@
 
 use super::change::{Change, RunTarget, Value};
 use super::{RunRow, json};
+use crate::domain::log::LogEvent;
 use crate::domain::progress::Cursor;
 use crate::domain::status::{Event, Status};
 use crate::server::store::logs::write_log;
@@ -61,8 +62,7 @@ impl Store {
             &mut tx,
             start.dataset_id,
             Some(run_id),
-            "info",
-            "Training queued",
+            &LogEvent::TrainingQueued,
         )
         .await?;
         self.commit_changed(tx, start.dataset_id).await?;
@@ -108,7 +108,7 @@ impl Store {
         dataset_id: i64,
         from: Status,
         event: Event,
-        log: &str,
+        log: LogEvent,
         max_active_per_user: i64,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
@@ -116,7 +116,7 @@ impl Store {
         let mut change = Change::new(dataset_id, from, event)
             .set("updated_at", Value::Int(now))
             .run(RunTarget::Open)
-            .log("info", log);
+            .log(log);
         if event == Event::Resume {
             change = change.set_run("queued_at", Value::Int(now));
         }
@@ -155,10 +155,7 @@ impl Store {
             })
             .set_run("finished_at", Value::Int(now))
             .set_run("item_count", Value::Int(0))
-            .log(
-                "warning",
-                "Training cancelled; the run's partial data was discarded",
-            );
+            .log(LogEvent::TrainingCancelled);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
@@ -189,7 +186,7 @@ impl Store {
                 RunTarget::None
             })
             .set_run("finished_at", Value::Int(now))
-            .log("warning", "Training data deleted");
+            .log(LogEvent::TrainingDataDeleted);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }

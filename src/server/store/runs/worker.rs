@@ -5,6 +5,7 @@
 
 use super::change::{Change, RunTarget, Value};
 use super::{FlushOutcome, RUN_COLUMNS, RunRow, json};
+use crate::domain::log::LogEvent;
 use crate::domain::progress::Cursor;
 use crate::domain::status::{Event, RunStatus, Status};
 use crate::server::store::items::NewItem;
@@ -110,7 +111,7 @@ impl Store {
         cursor: Cursor,
         process_rate: f64,
         items: &[NewItem],
-        logs: &[(&str, String)],
+        logs: &[LogEvent],
     ) -> Result<FlushOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         self.lock_dataset(&mut tx, run.dataset_id).await?;
@@ -146,8 +147,8 @@ impl Store {
             self.insert_items(&mut tx, run.dataset_id, run.id, items)
                 .await?;
         }
-        for (level, line) in logs {
-            write_log(&mut tx, run.dataset_id, Some(run.id), level, line).await?;
+        for event in logs {
+            write_log(&mut tx, run.dataset_id, Some(run.id), event).await?;
         }
         self.commit_changed(tx, run.dataset_id).await?;
         Ok(if status == RunStatus::Paused {
@@ -169,7 +170,7 @@ impl Store {
     /// The run's last stage ended: the dataset switches to its version in one
     /// transaction and older versions are deleted. `Ok(false)` if the run was not
     /// this worker's training run any more.
-    pub async fn finish_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
+    pub async fn finish_run(&self, run: &RunRow, log: LogEvent) -> Result<bool, StoreError> {
         let now = now_ms();
         let done = json(&Cursor::done());
         let mut tx = self.pool.begin().await?;
@@ -190,7 +191,7 @@ impl Store {
                     run.id
                 )),
             )
-            .log("info", log);
+            .log(log);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
@@ -210,7 +211,9 @@ impl Store {
             .set_run("finished_at", Value::Int(now))
             .set_run("error", Value::Text(Some(error)))
             .set_run("item_count", Value::Int(0))
-            .log("error", format!("Training failed: {error}"));
+            .log(LogEvent::TrainingFailed {
+                error: error.to_string(),
+            });
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
@@ -220,9 +223,9 @@ impl Store {
     }
 
     /// A worker hands its run back to the queue (graceful shutdown).
-    pub async fn requeue_run(&self, run: &RunRow, log: &str) -> Result<bool, StoreError> {
+    pub async fn requeue_run(&self, run: &RunRow) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let change = Self::worker_change(run, Event::Requeue).log("warning", log);
+        let change = Self::worker_change(run, Event::Requeue).log(LogEvent::RequeuedAtShutdown);
         if self.apply(&mut tx, change).await?.is_none() {
             return Ok(false);
         }
@@ -255,10 +258,7 @@ impl Store {
                     attempt: Some(attempt),
                 })
                 .run_also(expired.clone())
-                .log(
-                    "warning",
-                    "Recovered: the worker stopped answering; the run is queued again and resumes from its checkpoint",
-                );
+                .log(LogEvent::Recovered);
             if self.apply(&mut tx, change).await?.is_none() {
                 continue;
             }

@@ -7,11 +7,15 @@ use super::short_time;
 use crate::domain::dto::{LogEntry, RunView};
 use crate::ui::i18n::use_lang;
 
+/// Each line in the page's language (from its code; as stored when it has none).
 pub(super) fn log_list(list: Vec<LogEntry>) -> AnyView {
+    let lang = use_lang();
     view! {
         <ol class="logs" data-testid="logs">
             {list.into_iter().map(|l| view! {
-                <li><time datetime=l.created_at.clone()>{short_time(&l.created_at)}</time>" "{l.content}</li>
+                <li class=format!("log-{}", l.level) data-code=l.code.clone()>
+                    <time datetime=l.created_at.clone()>{short_time(&l.created_at)}</time>" "{l.text(lang)}
+                </li>
             }).collect_view()}
         </ol>
     }

@@ -1,0 +1,3 @@
+-- Log lines as data: what happened (a code) and its parameters (JSON), so that
+-- pages show them in the reader's language. NULL for lines stored as text only.
+ALTER TABLE training_logs ADD COLUMN code TEXT, ADD COLUMN params TEXT;
