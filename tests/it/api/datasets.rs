@@ -43,6 +43,7 @@ async fn datasets_crud(meta: Meta) {
             "last_train_at",
             "created_at",
             "updated_at",
+            "webhook_url",
         ],
         "dataset",
     );

@@ -90,6 +90,7 @@ async fn training_start_rules_and_runs(meta: Meta) {
                 "items",
                 "error",
                 "instance",
+                "webhook_status",
             ],
             "run",
         );
