@@ -28,7 +28,7 @@ pub use curation::{ExampleRow, ExclusionRow, ItemFilter, ItemRow};
 pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use items::{NewItem, SearchHit};
 pub use logs::LogRow;
-pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
+pub use runs::{FlushOutcome, ProgressRow, RunLength, RunRow, StartRun};
 pub use throttle::Limit;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::UserRow;
