@@ -46,7 +46,10 @@ pub struct Progress {
     pub stage: Option<u8>,
     /// 1 = next to be claimed; `None` unless queued.
     pub queue_position: Option<i64>,
-    /// `None` when unknown.
+    /// Seconds until the run is done: while training, from each stage's own
+    /// measured speed (and the previous run's stage times); while queued, also
+    /// the wait for the runs ahead. `None` when paused, when no run is open, or
+    /// when there is nothing to estimate from yet.
     pub eta_seconds: Option<i64>,
 }
 

@@ -55,7 +55,7 @@ pub enum LogEvent {
     /// Stage 4 stopped trying a table's candidate examples at its time budget.
     ExamplesOverBudget {
         table: String,
-        budget_ms: u64,
+        budget_us: u64,
         skipped: u64,
         total: u64,
     },
@@ -188,26 +188,26 @@ impl LogEvent {
             (
                 LogEvent::ExamplesOverBudget {
                     table,
-                    budget_ms,
+                    budget_us,
                     skipped,
                     total,
                 },
                 Lang::En,
             ) => format!(
                 "Table {table}: example SQL took longer than its {:?} budget; skipped {skipped} of {total} candidates",
-                std::time::Duration::from_millis(*budget_ms)
+                std::time::Duration::from_micros(*budget_us)
             ),
             (
                 LogEvent::ExamplesOverBudget {
                     table,
-                    budget_ms,
+                    budget_us,
                     skipped,
                     total,
                 },
                 Lang::Zh,
             ) => format!(
                 "表 {table}：示例 SQL 超出了 {} 秒的时间预算，{total} 个候选中跳过了 {skipped} 个",
-                *budget_ms as f64 / 1000.0
+                *budget_us as f64 / 1_000_000.0
             ),
         }
     }
@@ -262,7 +262,7 @@ mod tests {
             },
             LogEvent::ExamplesOverBudget {
                 table: "Track".into(),
-                budget_ms: 1500,
+                budget_us: 1_500_000,
                 skipped: 3,
                 total: 8,
             },
@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(
             LogEvent::ExamplesOverBudget {
                 table: "Track".into(),
-                budget_ms: 2000,
+                budget_us: 2_000_000,
                 skipped: 5,
                 total: 8
             }

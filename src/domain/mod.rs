@@ -2,6 +2,7 @@
 
 pub mod dto;
 pub mod error;
+pub mod eta;
 pub mod i18n;
 pub mod log;
 pub mod progress;

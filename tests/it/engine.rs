@@ -4,6 +4,7 @@
 use crate::common::world::{Meta, World};
 use datatrain::domain::dto::StartTraining;
 use datatrain::domain::error::AppError;
+use datatrain::domain::eta::RunTimes;
 use datatrain::domain::i18n::Lang;
 use datatrain::domain::log::LogEvent;
 use datatrain::domain::status::Status;
@@ -18,7 +19,7 @@ on_both!(
     search_finds_tracks_and_chinese_terms,
     stale_runs_are_recovered_and_resume,
     graceful_shutdown_requeues,
-    logs_read_in_either_language,
+    logs_read_in_either_language_and_the_eta_follows_stage_times,
 );
 
 async fn train_fully(w: &World, id: i64) -> i64 {
@@ -596,11 +597,14 @@ async fn trains_warehouse_schemas_and_views() {
     w.cleanup().await;
 }
 
-/// Log lines carry codes a page renders in Chinese; old plain lines stay as stored.
-async fn logs_read_in_either_language(meta: Meta) {
+/// Log lines carry codes a page renders in Chinese (old plain lines stay as
+/// stored), a run records its stage times, and the next run's ETA comes from
+/// them: while queued (the previous run's length) and while training, none
+/// while paused.
+async fn logs_read_in_either_language_and_the_eta_follows_stage_times(meta: Meta) {
     let w = World::new(meta).await;
     let id = w.chinook_dataset("chinook").await;
-    train_fully(&w, id).await;
+    let first = train_fully(&w, id).await;
     let logs = w.services.logs(&w.user, id, 500).await.unwrap();
     let started: Vec<_> = logs
         .iter()
@@ -636,5 +640,53 @@ async fn logs_read_in_either_language(meta: Meta) {
     assert_eq!(old.params, None);
     assert_eq!(old.text(Lang::Zh), "Stage 9/4 started: from an old version");
 
+    // The run recorded each stage: all items done, in measured time.
+    let times = w.store.run(first).await.unwrap().unwrap().times();
+    assert_eq!(times.stages.len(), 4, "{times:?}");
+    for s in &times.stages {
+        assert_eq!(s.done, s.total, "{times:?}");
+    }
+    assert_eq!(times.stage(1).unwrap().total, 11);
+    assert!(times.at > 0);
+
+    // Queued next: the previous run's length.
+    let second = w.start(id, World::all_tables(), Some(20.0)).await;
+    let p = w.progress(id).await;
+    assert_eq!((p.status, p.queue_position), (Status::Queued, Some(1)));
+    let expected = (times.total_ms() as f64 / 1000.0).ceil() as i64;
+    assert_eq!(p.eta_seconds, Some(expected), "{times:?}");
+
+    // Training (throttled to 20 items/s): an estimate; paused: none.
+    let worker = {
+        let runner = w.runner.clone();
+        tokio::spawn(async move { runner.try_execute_next().await.unwrap().unwrap().1 })
+    };
+    let p = w
+        .wait_for(id, "stage 2", |p| {
+            p.status == Status::Training && p.stage.is_some_and(|s| s >= 2)
+        })
+        .await;
+    assert!(p.eta_seconds.is_some_and(|s| s >= 0), "{p:?}");
+    w.services.pause_training(&w.user, id).await.unwrap();
+    assert_eq!(worker.await.unwrap(), ExecOutcome::Paused);
+    let p = w.progress(id).await;
+    assert_eq!((p.status, p.eta_seconds), (Status::Paused, None));
+    // The pause checkpoint kept what was measured so far.
+    let run = w.store.run(second).await.unwrap().unwrap();
+    let partial: RunTimes = run.times();
+    assert!(
+        partial.stage(1).is_some_and(|s| s.done == 11),
+        "{partial:?}"
+    );
+    // Resumed, back in the queue: what is left of this run.
+    w.services.resume_training(&w.user, id).await.unwrap();
+    let p = w.progress(id).await;
+    assert_eq!(p.status, Status::Queued);
+    assert!(
+        p.eta_seconds.is_some(),
+        "an estimate while queued again: {p:?}"
+    );
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    assert_eq!(w.progress(id).await.eta_seconds, None);
     w.cleanup().await;
 }

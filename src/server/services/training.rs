@@ -1,6 +1,7 @@
 use super::{Services, status_of};
 use crate::domain::dto::{LogEntry, Message, Progress, RunView, StartTraining, Started, format_ms};
 use crate::domain::error::AppError;
+use crate::domain::eta::{EtaInput, RunTimes, eta_seconds};
 use crate::domain::log::LogEvent;
 use crate::domain::status::{Event, Refusal, Status, transition};
 use crate::server::auth::CurrentUser;
@@ -15,6 +16,14 @@ const RETRIES: usize = 5;
 const TABLES_MAX: usize = 5000;
 /// The slowest speed limit a run may ask for (items per second); 0 means no limit.
 pub const MIN_ITEMS_PER_SEC: f64 = 0.1;
+/// Completed runs whose median length is a queued run's expected wait per run ahead.
+const RECENT_RUNS: i64 = 9;
+
+fn median(mut values: Vec<u64>) -> Option<u64> {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied()
+}
+
 fn refused(r: Refusal) -> AppError {
     match r {
         Refusal::Conflict(m) => AppError::Conflict(m.into()),
@@ -229,29 +238,41 @@ impl Services {
             .await?
             .ok_or_else(AppError::not_found)?;
         let status = p.status;
-        let eta_seconds = match (status, p.claimed_at, p.claimed_rate) {
-            (Status::Training, Some(claimed_at), Some(claimed_rate))
-                if p.process_rate > claimed_rate + 0.5 =>
-            {
-                let elapsed = (now_ms() - claimed_at).max(0) as f64 / 1000.0;
-                let per_point = elapsed / (p.process_rate - claimed_rate);
-                Some((per_point * (100.0 - p.process_rate)).round() as i64)
-            }
-            _ => None,
+        let stage = p
+            .stage
+            .and_then(|s| u8::try_from(s).ok())
+            .filter(|_| status.has_open_run());
+        let queue_position = p
+            .queue_ahead
+            .filter(|_| status == Status::Queued)
+            .map(|n| n + 1);
+        // Only a run that waits in the queue needs the lengths of recent runs.
+        let recent_run_ms = if status == Status::Queued {
+            let lengths = self.inner.store.recent_run_lengths(RECENT_RUNS).await?;
+            median(lengths.iter().filter_map(|l| l.ms()).collect())
+        } else {
+            None
         };
+        let run = RunTimes::parse(p.stage_times.as_deref());
+        let previous = RunTimes::parse(p.previous_times.as_deref());
+        let eta_seconds = eta_seconds(&EtaInput {
+            status,
+            stage,
+            run: run.as_ref(),
+            claimed_at: p.claimed_at,
+            previous: previous.as_ref(),
+            queue_position,
+            recent_run_ms,
+            workers: self.inner.runner.concurrency() as u64,
+            now_ms: now_ms(),
+        });
         Ok(Progress {
             status,
             process_rate: p.process_rate,
             error_msg: p.error_msg,
             last_train_at: p.last_train_at.map(format_ms),
-            stage: p
-                .stage
-                .and_then(|s| u8::try_from(s).ok())
-                .filter(|_| status.has_open_run()),
-            queue_position: p
-                .queue_ahead
-                .filter(|_| status == Status::Queued)
-                .map(|n| n + 1),
+            stage,
+            queue_position,
             eta_seconds,
         })
     }

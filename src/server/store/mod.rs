@@ -31,7 +31,7 @@ pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use events::{Changed, EVENTS_CHANNEL};
 pub use items::{NewItem, SearchHit};
 pub use logs::{LogRow, LogScope};
-pub use runs::{FlushOutcome, ProgressRow, RunRow, StartRun};
+pub use runs::{FlushOutcome, ProgressRow, RunLength, RunRow, StartRun};
 pub use throttle::Limit;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::UserRow;

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use super::stage::{RunContext, StageError};
 use super::stages;
+use crate::domain::eta::RunTimes;
 use crate::domain::log::LogEvent;
 use crate::domain::progress::{Cursor, overall};
 use crate::server::embeddings::{EmbedError, Embedder};
 use crate::server::sources::SourcePolicy;
-use crate::server::store::{FlushOutcome, NewItem, RunRow, Store};
+use crate::server::store::{FlushOutcome, NewItem, RunRow, Store, now_ms};
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -171,6 +172,31 @@ struct Checkpointer<'a> {
     last: Instant,
     /// Checkpoint transactions written by this attempt.
     writes: u64,
+    /// The run's stage times, written with every checkpoint.
+    times: RunTimes,
+    /// The stage whose items are being done now.
+    clock: Option<StageClock>,
+}
+
+/// Times the items of one stage in this attempt, on top of earlier attempts'.
+struct StageClock {
+    stage: u8,
+    item_ms_before: u64,
+    since: Instant,
+}
+
+impl StageClock {
+    fn start(times: &RunTimes, stage: u8) -> StageClock {
+        StageClock {
+            stage,
+            item_ms_before: times.stage(stage).map_or(0, |s| s.item_ms),
+            since: Instant::now(),
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Checkpointer<'_> {
@@ -185,10 +211,15 @@ impl Checkpointer<'_> {
         }
         // The executor's lines, then those the stages wrote.
         let logs: Vec<LogEvent> = self.logs.drain(..).chain(ctx.logs.drain(..)).collect();
+        if let Some(clock) = &self.clock {
+            self.times.stage_mut(clock.stage).item_ms =
+                clock.item_ms_before + millis(clock.since.elapsed());
+        }
+        self.times.at = now_ms();
         self.writes += 1;
         let outcome = self
             .store
-            .flush_run(self.run, cursor, rate, &ctx.buffer, &logs)
+            .flush_run(self.run, cursor, rate, &self.times, &ctx.buffer, &logs)
             .await?;
         if outcome != FlushOutcome::Gone {
             ctx.buffer.clear();
@@ -270,6 +301,8 @@ async fn execute_inner(
         logs: Vec::new(),
         last: Instant::now(),
         writes: 0,
+        times: run.times(),
+        clock: None,
     };
     if run.attempt > 1 || resume != Cursor::default() {
         cp.logs.push(LogEvent::ResumedAt {
@@ -292,6 +325,7 @@ async fn execute_inner(
             continue;
         }
         ctx.emitting = !finished_before;
+        let planning = Instant::now();
         let total = tokio::select! {
             planned = stage.plan(&mut ctx) => planned?,
             _ = tokio::time::sleep_until(deadline) => return Err(too_long(env.max_run)),
@@ -303,6 +337,18 @@ async fn execute_inner(
         } else {
             0
         };
+        if !finished_before {
+            // Every attempt's planning counts; the items go on from the cursor.
+            let t = cp.times.stage_mut(n);
+            t.plan_ms += millis(planning.elapsed());
+            t.total = total as u64;
+            t.done = start as u64;
+            if start == 0 {
+                // The stage starts over (it re-runs whole): so does its item time.
+                t.item_ms = 0;
+            }
+            cp.clock = Some(StageClock::start(&cp.times, n));
+        }
         if !finished_before && start == 0 {
             cp.logs.push(LogEvent::StageStarted {
                 stage: n,
@@ -348,6 +394,7 @@ async fn execute_inner(
                 stage: n,
                 next: index + 1,
             };
+            cp.times.stage_mut(n).done = index as u64 + 1;
             progress = progress.max(overall(n, index + 1, total));
             if cp.last.elapsed() >= CHECKPOINT_EVERY {
                 match cp.flush(&mut ctx, cursor, progress).await? {
@@ -369,7 +416,10 @@ async fn execute_inner(
         cursor = Cursor::after_stage(n, total);
         progress = progress.max(overall(n, total, total));
         cp.logs.push(LogEvent::StageDone { stage: n });
-        match cp.flush(&mut ctx, cursor, progress).await? {
+        cp.times.stage_mut(n).done = total as u64;
+        let outcome = cp.flush(&mut ctx, cursor, progress).await?;
+        cp.clock = None;
+        match outcome {
             FlushOutcome::Continue => {}
             FlushOutcome::Paused => return Ok(ExecOutcome::Paused),
             FlushOutcome::Gone => return Ok(ExecOutcome::Gone),

@@ -105,6 +105,11 @@ struct Inner {
 }
 
 impl Runner {
+    /// How many runs this instance trains at once.
+    pub fn concurrency(&self) -> usize {
+        self.inner.config.concurrency.max(1)
+    }
+
     pub fn new(store: Store, config: RunnerConfig) -> Self {
         Runner {
             inner: Arc::new(Inner {

@@ -220,7 +220,7 @@ impl Stage for IndexExamples {
         if skipped > 0 {
             ctx.log(LogEvent::ExamplesOverBudget {
                 table: name.clone(),
-                budget_ms: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+                budget_us: u64::try_from(budget.as_micros()).unwrap_or(u64::MAX),
                 skipped: skipped as u64,
                 total: total as u64,
             });

@@ -11,6 +11,7 @@ mod worker;
 pub use commands::StartRun;
 
 use super::{Backend, Store};
+use crate::domain::eta::RunTimes;
 use crate::domain::progress::Cursor;
 use crate::domain::status::{RunStatus, Status};
 
@@ -38,6 +39,8 @@ pub struct RunRow {
     pub error: Option<String>,
     /// The instance that claimed the run last (None before its first claim).
     pub instance: Option<String>,
+    /// JSON [`RunTimes`]: items and time per stage (None before its first checkpoint).
+    pub stage_times: Option<String>,
 }
 
 impl RunRow {
@@ -47,6 +50,11 @@ impl RunRow {
 
     pub fn table_list(&self) -> Vec<String> {
         serde_json::from_str(&self.table_names).unwrap_or_default()
+    }
+
+    /// The stage times recorded so far (empty before the first checkpoint).
+    pub fn times(&self) -> RunTimes {
+        RunTimes::parse(self.stage_times.as_deref()).unwrap_or_default()
     }
 }
 
@@ -59,8 +67,32 @@ pub struct ProgressRow {
     pub last_train_at: Option<i64>,
     pub stage: Option<i64>,
     pub claimed_at: Option<i64>,
-    pub claimed_rate: Option<f64>,
     pub queue_ahead: Option<i64>,
+    /// The open run's stage times (JSON [`RunTimes`]).
+    pub stage_times: Option<String>,
+    /// The stage times of the dataset's last completed run.
+    pub previous_times: Option<String>,
+}
+
+/// How long a finished run took: its stage times, else its start and end.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunLength {
+    pub stage_times: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+impl RunLength {
+    /// Milliseconds of work (without pauses when the stage times are known).
+    pub fn ms(&self) -> Option<u64> {
+        RunTimes::parse(self.stage_times.as_deref())
+            .map(|t| t.total_ms())
+            .filter(|ms| *ms > 0)
+            .or_else(|| {
+                let (start, end) = (self.started_at?, self.finished_at?);
+                u64::try_from(end - start).ok()
+            })
+    }
 }
 
 /// What a worker's checkpoint write found.
@@ -76,7 +108,7 @@ pub enum FlushOutcome {
 
 const RUN_COLUMNS: &str = "id, dataset_id, status, stage, checkpoint, prev_status, prev_process_rate, prev_error, \
      table_names, max_items_per_sec, process_rate, attempt, queued_at, started_at, claimed_at, claimed_rate, \
-     finished_at, heartbeat_at, item_count, error, instance";
+     finished_at, heartbeat_at, item_count, error, instance, stage_times";
 
 /// Open runs are the ones the partial unique index allows once per dataset.
 const OPEN: &str = "('queued', 'training', 'paused')";

@@ -1,7 +1,7 @@
 //! Reads of runs: one run, a dataset's open run and history, and the progress
 //! endpoint's single query.
 
-use super::{OPEN, ProgressRow, RUN_COLUMNS, RunRow};
+use super::{OPEN, ProgressRow, RUN_COLUMNS, RunLength, RunRow};
 use crate::server::store::{Store, StoreError};
 
 impl Store {
@@ -54,7 +54,9 @@ impl Store {
     ) -> Result<Option<ProgressRow>, StoreError> {
         let sql = format!(
             "SELECT d.status, d.process_rate, d.error_msg, d.last_train_at, \
-             r.stage, r.claimed_at, r.claimed_rate, \
+             r.stage, r.claimed_at, r.stage_times, \
+             (SELECT p.stage_times FROM training_runs p WHERE p.dataset_id = d.id AND p.status = 'completed' \
+               ORDER BY p.id DESC LIMIT 1) AS previous_times, \
              CASE WHEN r.status = 'queued' THEN (SELECT COUNT(*) FROM training_runs q WHERE q.status = 'queued' \
                AND (q.queued_at < r.queued_at OR (q.queued_at = r.queued_at AND q.id < r.id))) END AS queue_ahead \
              FROM datasets d LEFT JOIN training_runs r ON r.dataset_id = d.id AND r.status IN {OPEN} \
@@ -65,5 +67,17 @@ impl Store {
             .bind(owner_id)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// The newest `limit` completed runs of every dataset, for how long a run
+    /// in the queue waits.
+    pub async fn recent_run_lengths(&self, limit: i64) -> Result<Vec<RunLength>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT stage_times, started_at, finished_at FROM training_runs \
+             WHERE status = 'completed' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -5,6 +5,7 @@
 
 use super::change::{Change, RunTarget, Value};
 use super::{FlushOutcome, RUN_COLUMNS, RunRow, json};
+use crate::domain::eta::RunTimes;
 use crate::domain::log::LogEvent;
 use crate::domain::progress::Cursor;
 use crate::domain::status::{Event, RunStatus, Status};
@@ -110,14 +111,15 @@ impl Store {
         run: &RunRow,
         cursor: Cursor,
         process_rate: f64,
+        times: &RunTimes,
         items: &[NewItem],
         logs: &[LogEvent],
     ) -> Result<FlushOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         self.lock_dataset(&mut tx, run.dataset_id).await?;
         let sql = format!(
-            "UPDATE training_runs SET checkpoint = $3, stage = $4, process_rate = $5, heartbeat_at = {} \
-             WHERE id = $1 AND attempt = $2 AND status IN ($6, $7) RETURNING status",
+            "UPDATE training_runs SET checkpoint = $3, stage = $4, process_rate = $5, stage_times = $8, \
+             heartbeat_at = {} WHERE id = $1 AND attempt = $2 AND status IN ($6, $7) RETURNING status",
             self.db_now()
         );
         let status: Option<RunStatus> = sqlx::query_scalar(&sql)
@@ -128,6 +130,7 @@ impl Store {
             .bind(process_rate)
             .bind(RunStatus::Training.as_str())
             .bind(RunStatus::Paused.as_str())
+            .bind(json(times))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(status) = status else {

@@ -71,9 +71,10 @@ fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
         Lang::En => format!("Position in queue: {n}"),
         Lang::Zh => format!("排队位置：{n}"),
     });
+    // While queued the estimate includes the wait for the runs ahead.
     let eta = p
         .eta_seconds
-        .filter(|_| status == Status::Training)
+        .filter(|_| matches!(status, Status::Training | Status::Queued))
         .map(|s| match lang {
             Lang::En => format!("About {} left", human_duration(s, lang)),
             Lang::Zh => format!("预计剩余 {}", human_duration(s, lang)),
@@ -98,8 +99,24 @@ fn human_duration(secs: i64, lang: Lang) -> String {
     let secs = secs.max(0);
     match (lang, secs) {
         (Lang::En, s) if s < 60 => format!("{s} s"),
-        (Lang::En, s) => format!("{} min {} s", s / 60, s % 60),
+        (Lang::En, s) if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        (Lang::En, s) => format!("{} h {} min", s / 3600, s % 3600 / 60),
         (Lang::Zh, s) if s < 60 => format!("{s} 秒"),
-        (Lang::Zh, s) => format!("{} 分 {} 秒", s / 60, s % 60),
+        (Lang::Zh, s) if s < 3600 => format!("{} 分 {} 秒", s / 60, s % 60),
+        (Lang::Zh, s) => format!("{} 小时 {} 分", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_in_both_languages() {
+        assert_eq!(human_duration(42, Lang::En), "42 s");
+        assert_eq!(human_duration(125, Lang::Zh), "2 分 5 秒");
+        assert_eq!(human_duration(3 * 3600 + 7 * 60 + 9, Lang::En), "3 h 7 min");
+        assert_eq!(human_duration(3600, Lang::Zh), "1 小时 0 分");
+        assert_eq!(human_duration(-5, Lang::En), "0 s");
     }
 }
