@@ -117,3 +117,30 @@ pub async fn delete_doc(id: i64, doc_id: i64) -> Result<(), AppError> {
     .await;
     super::back_to_form(result).await
 }
+
+/// Whether the server's sources folder holds the demo database (first run).
+#[server(prefix = "/sfn", endpoint = "demo_available")]
+pub async fn demo_available() -> Result<bool, AppError> {
+    let (services, _user) = super::session_user().await?;
+    Ok(services.demo_available().await)
+}
+
+/// "Try the Chinook demo": creates the demo dataset (or finds the one made
+/// before) and goes to its page. `lang` names it in the page's language.
+#[server(prefix = "/sfn", endpoint = "create_demo_dataset")]
+pub async fn create_demo_dataset(lang: String) -> Result<i64, AppError> {
+    use crate::domain::i18n::Lang;
+    let lang = Lang::from_code(&lang).unwrap_or_default();
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        services.create_demo_dataset(&user, lang).await
+    }
+    .await;
+    match result {
+        Ok(ds) => {
+            leptos_axum::redirect(&format!("/datasets/{}", ds.id));
+            Ok(ds.id)
+        }
+        Err(e) => super::back_to_form(Err(e)).await,
+    }
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod context;
 mod curation;
 mod datasets;
+mod demo;
 mod dify;
 mod events;
 mod search;
@@ -31,6 +32,7 @@ use crate::server::training::Runner;
 
 pub use context::{CONTEXT_K_DEFAULT, CONTEXT_K_MAX};
 pub use curation::{IMPORT_LINES_MAX, ITEMS_DEFAULT, ITEMS_MAX, ItemQuery};
+pub use demo::{DEMO_FILE, demo_name};
 pub use dify::{DIFY_TOP_K_MAX, DifyRefusal};
 pub use events::{DatasetEvents, STREAMS_MAX, StreamEvent, StreamScope};
 pub use search::{SEARCH_K_DEFAULT, SEARCH_K_MAX};

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::server_fns::datasets::list_datasets;
+use crate::domain::error::AppError;
+use crate::server_fns::datasets::{CreateDemoDataset, demo_available, list_datasets};
+use crate::ui::components::form_error::query_error;
 use crate::ui::components::poll::use_poll;
 use crate::ui::components::progress_bar::ProgressBar;
 use crate::ui::i18n::use_lang;
@@ -13,15 +15,27 @@ pub fn DatasetsPage() -> impl IntoView {
     // While any dataset is queued or training, the list refreshes every 2 s.
     let (any_active, set_any_active) = signal(false);
     let poll = use_poll(move || any_active.get());
+    // The list, and whether to offer the demo (only asked when the list is empty).
     let datasets = Resource::new(
         move || (poll.tick.get(), poll.settled.get()),
-        |_| list_datasets(),
+        |_| async move {
+            let list = list_datasets().await?;
+            let demo = list.is_empty() && demo_available().await.unwrap_or(false);
+            Ok::<_, AppError>((list, demo))
+        },
     );
+    let create_demo = ServerAction::<CreateDemoDataset>::new();
+    let query_error = query_error();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create_demo.value().get() {
+            let _ = window().location().set_href(&format!("/datasets/{id}"));
+        }
+    });
     Effect::new(move |_| {
         let active = datasets
             .get()
             .and_then(|r| r.ok())
-            .is_some_and(|l| l.iter().any(|d| d.status.is_active()));
+            .is_some_and(|(l, _)| l.iter().any(|d| d.status.is_active()));
         if active != any_active.get_untracked() {
             set_any_active.set(active);
         }
@@ -35,13 +49,31 @@ pub fn DatasetsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match datasets.await {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <section class="card empty-state">
+                    Ok((list, demo)) if list.is_empty() => view! {
+                        <section class="card empty-state" data-testid="empty-state">
                             <p>{lang.t("No datasets yet. Connect a database to start training.", "还没有数据集。连接一个数据库开始训练。")}</p>
-                            <A href="/datasets/new" attr:class="btn btn-primary">{lang.t("New dataset", "新建数据集")}</A>
+                            {demo.then(|| view! {
+                                <ActionForm action=create_demo attr:class="demo-form">
+                                    <input type="hidden" name="lang" value=lang.code() />
+                                    <button type="submit" class="btn btn-primary" data-testid="try-demo"
+                                        disabled=move || create_demo.pending().get()>
+                                        {lang.t("Try the Chinook demo", "试用 Chinook 示例")}
+                                    </button>
+                                    <p class="hint muted">
+                                        {lang.t(
+                                            "Chinook is a sample database of a music store (11 tables) in the server's sources folder: the demo dataset trains all its tables.",
+                                            "Chinook 是一家音乐商店的示例数据库（11 张表），位于服务器的 sources 目录中：示例数据集会训练它的全部表。",
+                                        )}
+                                    </p>
+                                </ActionForm>
+                            })}
+                            <A href="/datasets/new" attr:class=if demo { "btn" } else { "btn btn-primary" }>{lang.t("New dataset", "新建数据集")}</A>
+                            <p class="error" role="alert" data-testid="form-error">
+                                {move || create_demo.value().get().and_then(|r| r.err()).map(|e| e.to_string()).or_else(|| query_error.get())}
+                            </p>
                         </section>
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok((list, _)) => view! {
                         <ul class="dataset-list" data-testid="dataset-list">
                             {list.into_iter().map(|d| {
                                 let href = format!("/datasets/{}", d.id);

@@ -70,6 +70,10 @@ pub fn DatasetPage() -> impl IntoView {
     let Poll { tick, settled } =
         use_poll(move || progress_status.get().is_some_and(|s| s.is_active()));
 
+    // The page's frame: loaded once per dataset, so that refreshes never rebuild
+    // (or blank) the page, and what is typed into its forms stays.
+    let page = Resource::new(move || id.get(), get_dataset);
+    // The dataset as it changes with training (last trained, tables chosen).
     let dataset = Resource::new(
         move || (id.get(), acted.get(), settled.get()),
         |(id, _, _)| get_dataset(id),
@@ -133,17 +137,20 @@ pub fn DatasetPage() -> impl IntoView {
     });
 
     view! {
-        <Suspense fallback=move || view! { <p class="muted">{lang.t("Loading…", "加载中…")}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{lang.t("Loading…", "加载中…")}</p> }>
             {move || Suspend::new(async move {
-                match dataset.await {
+                match page.await {
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(ds) => {
                         let id = ds.id;
-                        let chosen = ds.table_names.clone();
                         view! {
-                            <DatasetHead ds=ds />
-                            <ProgressCard id=id chosen=chosen progress=progress tables=tables actions=training />
+                            <Transition fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    dataset.await.ok().map(|ds| view! { <DatasetHead ds=ds /> })
+                                })}
+                            </Transition>
+                            <ProgressCard id=id initial=ds.status dataset=dataset progress=progress tables=tables actions=training />
                             <div class="grid-2">
                                 <ListSection title=lang.t("Training logs", "训练日志") list=logs
                                     empty=lang.t("No logs yet.", "暂无日志。") render=log_list />
@@ -159,7 +166,7 @@ pub fn DatasetPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -1,10 +1,10 @@
-//! The progress card: status, stage, queue position and time left, the bar,
-//! the controls, and the error of the last training action.
+//! The progress card: status (a live region), stage, queue position and time
+//! left, the bar, the controls, and the error of the last training action.
 
 use leptos::prelude::*;
 
 use super::controls::{Controls, TrainingActions};
-use crate::domain::dto::{Progress, TableView};
+use crate::domain::dto::{DatasetView, Progress, TableView};
 use crate::domain::error::AppError;
 use crate::domain::i18n::Lang;
 use crate::domain::progress::STAGE_COUNT;
@@ -16,16 +16,47 @@ use crate::ui::i18n::use_lang;
 #[component]
 pub(super) fn ProgressCard(
     id: i64,
-    /// The tables the dataset trains (empty: all of them).
-    chosen: Vec<String>,
+    /// The status the page loaded with, until the first progress arrives.
+    initial: Status,
+    /// The dataset as training changes it (the tables it trains).
+    dataset: Resource<Result<DatasetView, AppError>>,
     progress: Resource<Result<Progress, AppError>>,
     tables: Resource<Result<Vec<TableView>, AppError>>,
     actions: TrainingActions,
 ) -> impl IntoView {
     let lang = use_lang();
     let query_error = query_error();
+    // The status moves only when it changes: the status text, the controls and
+    // the live region are kept, not rebuilt, at every poll.
+    let status = Memo::new(move |_| {
+        progress
+            .get()
+            .and_then(|r| r.ok())
+            .map(|p| p.status)
+            .unwrap_or(initial)
+    });
+    let card = NodeRef::<leptos::html::Section>::new();
+    keep_focus(card, status);
     view! {
-        <section class="card progress-card" data-testid="progress-card">
+        <section class="card progress-card" data-testid="progress-card" node_ref=card>
+            <div class="progress-head">
+                // Announced by screen readers when it changes (one stable element).
+                <span
+                    class=move || format!("status-text status-{}", status_class(status.get()))
+                    data-testid="status-text"
+                    data-status=move || status.get().as_str()
+                    role="status"
+                    aria-live="polite"
+                    aria-atomic="true"
+                >
+                    {move || lang.status(status.get())}
+                </span>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        progress.await.ok().map(|p| view! { <ProgressDetails p=p lang=lang /> })
+                    })}
+                </Transition>
+            </div>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match progress.await {
@@ -34,16 +65,7 @@ pub(super) fn ProgressCard(
                     }
                 })}
             </Transition>
-            <Transition fallback=|| ()>
-                {move || {
-                    let chosen = chosen.clone();
-                    Suspend::new(async move {
-                        let status = progress.await.map(|p| p.status).unwrap_or(Status::Pending);
-                        let tables = tables.await;
-                        view! { <Controls id=id status=status chosen=chosen tables=tables actions=actions /> }
-                    })
-                }}
-            </Transition>
+            <Controls id=id status=status dataset=dataset tables=tables actions=actions />
             <p class="error" role="alert" data-testid="form-error">
                 {move || {
                     actions.error()
@@ -55,10 +77,56 @@ pub(super) fn ProgressCard(
     }
 }
 
+/// After a training action that removed the button it was sent from (Train,
+/// Cancel), keyboard focus goes to the control that took its place instead of
+/// falling back to the page (Pause and Resume are one button and keep it).
+fn keep_focus(card: NodeRef<leptos::html::Section>, status: Memo<Status>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let sent = StoredValue::new(false);
+        Effect::new(move |_| {
+            if let Some(el) = card.get() {
+                let closure = leptos::wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                    sent.set_value(true)
+                });
+                let _ =
+                    el.add_event_listener_with_callback("submit", closure.as_ref().unchecked_ref());
+                closure.forget();
+            }
+        });
+        Effect::new(move |prev: Option<Status>| {
+            let now = status.get();
+            if prev.is_some_and(|p| p != now) && sent.get_value() {
+                sent.set_value(false);
+                request_animation_frame(move || {
+                    let lost = document()
+                        .active_element()
+                        .is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body"));
+                    if !lost {
+                        return;
+                    }
+                    if let Some(el) = card.get_untracked()
+                        && let Ok(Some(next)) = el.query_selector(
+                            "[data-testid=pause], [data-testid=resume], [data-testid=train]",
+                        )
+                        && let Ok(next) = next.dyn_into::<leptos::web_sys::HtmlElement>()
+                    {
+                        let _ = next.focus();
+                    }
+                });
+            }
+            now
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (card, status);
+}
+
+/// The stage, the queue position and the time left.
 #[component]
-fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
+fn ProgressDetails(p: Progress, lang: Lang) -> impl IntoView {
     let status = p.status;
-    let rate = p.process_rate;
     let stage_line = p
         .stage
         .filter(|_| status.has_open_run())
@@ -80,14 +148,18 @@ fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
             Lang::Zh => format!("预计剩余 {}", human_duration(s, lang)),
         });
     view! {
-        <div class="progress-head">
-            <span class=format!("status-text status-{}", status_class(status)) data-testid="status-text" data-status=status.as_str()>
-                {lang.status(status)}
-            </span>
-            {stage_line.map(|s| view! { <span class="stage" data-testid="stage">{s}</span> })}
-            {queue.map(|s| view! { <span class="queue" data-testid="queue-position">{s}</span> })}
-            {eta.map(|s| view! { <span class="eta" data-testid="eta">{s}</span> })}
-        </div>
+        {stage_line.map(|s| view! { <span class="stage" data-testid="stage">{s}</span> })}
+        {queue.map(|s| view! { <span class="queue" data-testid="queue-position">{s}</span> })}
+        {eta.map(|s| view! { <span class="eta" data-testid="eta">{s}</span> })}
+    }
+}
+
+/// The bar, and the error of a failed run.
+#[component]
+fn ProgressPanel(p: Progress, lang: Lang) -> impl IntoView {
+    let status = p.status;
+    let rate = p.process_rate;
+    view! {
         <ProgressBar rate=Signal::derive(move || rate) status=Signal::derive(move || status) large=true label=lang.t("Training progress", "训练进度").to_string() />
         {(status == Status::Failed).then(|| p.error_msg.clone()).flatten().map(|m| view! {
             <p class="error-msg" role="alert" data-testid="error-msg">{m}</p>
