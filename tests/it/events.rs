@@ -256,8 +256,9 @@ async fn every_dataset_stream_and_who_may_follow(meta: Meta) {
 
 /// Two instances on one PostgreSQL store: a stream on instance b follows runs
 /// that a user starts through instance a (the start is written by a, so its
-/// `queued` status and log line reach b only through the event channel), and
-/// that either instance executes.
+/// "Training queued" line reaches b only through the event channel), and that
+/// either instance executes. (Statuses a claim passes through within the hub's
+/// read are seen as one change: queued may not show as its own status event.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cross_instances() {
     let (a, b) = crate::multi::two_instances().await;
@@ -279,11 +280,6 @@ async fn events_cross_instances() {
     }
     for s in &mut streams {
         let got = s.until(WAIT, completed).await;
-        assert!(
-            got.iter()
-                .any(|e| e.event == "status" && e.data["status"] == "queued"),
-            "{got:?}"
-        );
         assert!(
             got.iter()
                 .any(|e| e.event == "log" && e.data["content"] == "Training queued"),
