@@ -500,43 +500,56 @@ fn has_statement_separator(sql: &str) -> bool {
     let b = sql.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b';' => return true,
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == q {
-                        if b.get(i + 1) == Some(&q) {
-                            i += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                    i += 1;
-                }
-            }
-            b'[' => {
-                while i < b.len() && b[i] != b']' {
-                    i += 1;
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                i += 1;
-            }
-            _ => {}
+        if let Some(last) = skip_quoted(b, i) {
+            i = last + 1;
+            continue;
+        }
+        if b[i] == b';' {
+            return true;
         }
         i += 1;
     }
     false
+}
+
+/// When a string, quoted identifier (`"…"`, `` `…` ``, `[…]`) or comment
+/// starts at `i` (SQLite lexing), the index of its last byte (or the end).
+pub(super) fn skip_quoted(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    match b[i] {
+        q @ (b'\'' | b'"' | b'`') => {
+            j += 1;
+            while j < b.len() {
+                if b[j] == q {
+                    if b.get(j + 1) == Some(&q) {
+                        j += 1;
+                    } else {
+                        break;
+                    }
+                }
+                j += 1;
+            }
+        }
+        b'[' => {
+            while j < b.len() && b[j] != b']' {
+                j += 1;
+            }
+        }
+        b'-' if b.get(i + 1) == Some(&b'-') => {
+            while j < b.len() && b[j] != b'\n' {
+                j += 1;
+            }
+        }
+        b'/' if b.get(i + 1) == Some(&b'*') => {
+            j += 2;
+            while j < b.len() && !(b[j] == b'*' && b.get(j + 1) == Some(&b'/')) {
+                j += 1;
+            }
+            j += 1;
+        }
+        _ => return None,
+    }
+    Some(j)
 }
 
 /// A message for the user from a driver error (database errors without their

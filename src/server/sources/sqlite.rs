@@ -216,30 +216,11 @@ fn view_body(sql: &str) -> Option<&str> {
     let (mut i, mut depth) = (0, 0usize);
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
     while i < b.len() {
+        if let Some(last) = super::skip_quoted(b, i) {
+            i = last + 1;
+            continue;
+        }
         match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && !(b[i] == q && b.get(i + 1) != Some(&q)) {
-                    i += if b[i] == q { 2 } else { 1 };
-                }
-            }
-            b'[' => {
-                while i < b.len() && b[i] != b']' {
-                    i += 1;
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                i += 1;
-            }
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
             c if word(c) => {
