@@ -36,16 +36,6 @@ fn completed(e: &SseEvent) -> bool {
     e.event == "status" && e.data["status"] == "completed"
 }
 
-async fn train(c: &Client, id: i64) {
-    let (s, b) = c
-        .post(
-            &format!("/api/datasets/{id}/training"),
-            json!({"table_names": ["Artist", "Album", "Genre", "Track"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-}
-
 async fn logs(c: &Client, id: i64) -> Vec<Value> {
     let (s, b) = c
         .get(&format!("/api/datasets/{id}/training/logs?limit=500"))
@@ -87,7 +77,7 @@ async fn a_training_streams_its_events(meta: Meta) {
     assert_eq!(first.data, now);
     assert_eq!(first.data["status"], "pending");
 
-    train(&alice, id).await;
+    alice.train_four(id).await;
     let events = stream.until(WAIT, completed).await;
     for e in &events {
         assert!(
@@ -140,7 +130,7 @@ async fn a_reconnect_gets_what_it_missed(meta: Meta) {
     let app = slow_app(meta).await;
     let alice = app.user("alice").await;
     let id = alice.chinook("chinook").await;
-    train(&alice, id).await;
+    alice.train_four(id).await;
     alice
         .wait_progress(id, "completed", |p| p["status"] == "completed")
         .await;
@@ -232,8 +222,8 @@ async fn every_dataset_stream_and_who_may_follow(meta: Meta) {
         .collect();
     named.sort();
     assert_eq!(named, vec![a1, a2]);
-    train(&alice, a1).await;
-    train(&alice, a2).await;
+    alice.train_four(a1).await;
+    alice.train_four(a2).await;
     let mut done = std::collections::HashSet::new();
     while done.len() < 2 {
         let e = mine.next(WAIT).await.expect("alice's events");
@@ -246,7 +236,7 @@ async fn every_dataset_stream_and_who_may_follow(meta: Meta) {
         }
     }
     // Bob's stream carries only bob's dataset: his initial progress, then his own training.
-    train(&bob, b1).await;
+    bob.train_four(b1).await;
     let got = bobs.until(WAIT, completed).await;
     for e in &got {
         assert_eq!(e.data["dataset_id"], b1, "{e:?}");
@@ -276,7 +266,7 @@ async fn events_cross_instances() {
         streams.push(s);
     }
     for id in &ids {
-        train(&alice, *id).await;
+        alice.train_four(*id).await;
     }
     for s in &mut streams {
         let got = s.until(WAIT, completed).await;

@@ -109,16 +109,6 @@ async fn set_hook(c: &Client, id: i64, url: Value) -> (StatusCode, Value) {
     .await
 }
 
-async fn start(c: &Client, id: i64) {
-    let (s, b) = c
-        .post(
-            &format!("/api/datasets/{id}/training"),
-            json!({"table_names": ["Artist", "Album", "Genre", "Track"]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-}
-
 async fn webhook_status(c: &Client, id: i64, want: &str) -> Value {
     for _ in 0..3000 {
         let (_, runs) = c.get(&format!("/api/datasets/{id}/training/runs")).await;
@@ -163,7 +153,7 @@ async fn terminal_changes_are_posted_signed(meta: Meta) {
     assert!(!stored.contains(&secret), "the secret is stored in clear");
 
     // train → pause → resume → complete: two terminal changes.
-    start(&alice, id).await;
+    alice.train_four(id).await;
     alice
         .wait_progress(id, "training", |p| {
             p["status"] == "training" && p["process_rate"].as_f64().unwrap() > 0.0
@@ -220,7 +210,7 @@ async fn terminal_changes_are_posted_signed(meta: Meta) {
     let (s, b) = set_hook(&alice, id, Value::Null).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["webhook_url"], Value::Null);
-    start(&alice, id).await;
+    alice.train_four(id).await;
     alice
         .wait_progress(id, "completed again", |p| {
             p["status"] == "completed" && p["last_train_at"] != read["last_train_at"]
@@ -241,7 +231,7 @@ async fn failed_deliveries_are_retried_then_given_up(meta: Meta) {
     let id = alice.chinook("flaky").await;
     let (s, b) = set_hook(&alice, id, json!(flaky.url)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    start(&alice, id).await;
+    alice.train_four(id).await;
     webhook_status(&alice, id, "delivered").await;
     let got = flaky.bodies();
     assert_eq!(got.len(), 3, "two failures, then the delivery");
@@ -255,7 +245,7 @@ async fn failed_deliveries_are_retried_then_given_up(meta: Meta) {
     let id = alice.chinook("broken").await;
     let (s, b) = set_hook(&alice, id, json!(broken.url)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    start(&alice, id).await;
+    alice.train_four(id).await;
     webhook_status(&alice, id, "failed").await;
     assert_eq!(broken.bodies().len(), 6);
     app.stop().await;

@@ -270,6 +270,17 @@ impl Client {
         b["id"].as_i64().unwrap()
     }
 
+    /// Starts training four Chinook tables (Artist, Album, Genre, Track): 202.
+    pub async fn train_four(&self, id: i64) {
+        let (s, b) = self
+            .post(
+                &format!("/api/datasets/{id}/training"),
+                serde_json::json!({"table_names": ["Artist", "Album", "Genre", "Track"]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    }
+
     /// Polls progress (bounded) until `cond` holds.
     pub async fn wait_progress(&self, id: i64, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..2000 {
