@@ -6,7 +6,7 @@ SHELL := /bin/bash
 TOOLS := $(CURDIR)/.tools
 export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run build dev check test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-multi bench-retrieval bench-dense clean
+.PHONY: run build dev check test setup-build setup-test services fmt-check clippy test-rust test-e2e bench bench-abuse bench-multi bench-retrieval bench-retrieval-scale bench-dense clean
 
 ## Installs the build tools that are missing (each step is skipped when already there).
 setup-build:
@@ -79,6 +79,10 @@ bench-multi: build
 ## Retrieval quality on 5 merged Spider dev databases (English and Chinese questions).
 bench-retrieval:
 	cargo bench --features ssr --bench retrieval
+
+## Table retrieval at warehouse scale (719 tables, 1,297 questions) on both stores; needs PostgreSQL.
+bench-retrieval-scale:
+	cargo bench --features ssr --bench retrieval_scale
 
 ## The same with dense retrieval fused in: serves all-MiniLM-L6-v2 locally (from PyPI, on numpy).
 bench-dense:

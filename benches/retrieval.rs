@@ -27,8 +27,8 @@
 #[path = "../tests/it/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+mod support;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use common::world::{Meta, World};
@@ -37,6 +37,7 @@ use datatrain::server::config::Config;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::search::text::query_terms;
 use datatrain::server::training::executor::ExecOutcome;
+use support::{PlainBm25, Tally, path_from_env, percentile, read_jsonl};
 
 #[derive(serde::Deserialize)]
 struct Question {
@@ -46,109 +47,11 @@ struct Question {
     gold_tables: Vec<String>,
 }
 
-/// Sums of the metrics over questions.
-#[derive(Default)]
-struct Tally {
-    n: usize,
-    r1: f64,
-    r3: f64,
-    r5: f64,
-    all5: usize,
-}
-
-impl Tally {
-    fn add(&mut self, ranked: &[String], gold: &[String]) {
-        let hit = |k: usize| {
-            let top: Vec<String> = ranked.iter().take(k).map(|t| t.to_lowercase()).collect();
-            gold.iter().filter(|g| top.contains(g)).count()
-        };
-        let g = gold.len() as f64;
-        self.n += 1;
-        self.r1 += hit(1) as f64 / g;
-        self.r3 += hit(3) as f64 / g;
-        self.r5 += hit(5) as f64 / g;
-        if hit(5) == gold.len() {
-            self.all5 += 1;
-        }
-    }
-
-    fn row(&self, label: &str) -> String {
-        let n = self.n.max(1) as f64;
-        format!(
-            "| {label:<26} | {:>5.3} | {:>5.3} | {:>5.3} | {:>5.3} |",
-            self.r1 / n,
-            self.r3 / n,
-            self.r5 / n,
-            self.all5 as f64 / n
-        )
-    }
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/bench")
-        .join(name)
-}
-
-/// Plain BM25 over the raw DDL texts: an in-memory FTS5 table with the
-/// default tokenizer, the question's words OR-ed.
-struct PlainBm25 {
-    pool: sqlx::SqlitePool,
-}
-
-impl PlainBm25 {
-    async fn new(docs: &[(String, String)]) -> PlainBm25 {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::query("CREATE VIRTUAL TABLE ddl USING fts5(name UNINDEXED, body)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        for (name, body) in docs {
-            sqlx::query("INSERT INTO ddl (name, body) VALUES (?, ?)")
-                .bind(name)
-                .bind(body)
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-        PlainBm25 { pool }
-    }
-
-    async fn rank(&self, question: &str) -> Vec<String> {
-        let words: Vec<String> = question
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{w}\""))
-            .collect();
-        if words.is_empty() {
-            return Vec::new();
-        }
-        sqlx::query_scalar("SELECT name FROM ddl WHERE ddl MATCH ? ORDER BY bm25(ddl)")
-            .bind(words.join(" OR "))
-            .fetch_all(&self.pool)
-            .await
-            .unwrap()
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let source = std::env::var_os("DT_BENCH_SOURCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| fixture("spider_merged.sqlite"));
-    let questions_path = std::env::var_os("DT_BENCH_QUESTIONS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| fixture("spider_questions.jsonl"));
-    let questions: Vec<Question> = std::fs::read_to_string(&questions_path)
-        .expect("questions file")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("question line"))
-        .collect();
+    let source = path_from_env("DT_BENCH_SOURCE", "spider_merged.sqlite");
+    let questions_path = path_from_env("DT_BENCH_QUESTIONS", "spider_questions.jsonl");
+    let questions: Vec<Question> = read_jsonl(&questions_path);
 
     // Dense retrieval when DATATRAIN_EMBEDDINGS_URL (and _MODEL, _KEY) are set.
     let embeddings = Config::from_env()
@@ -263,8 +166,8 @@ async fn main() {
     println!(
         "\nsearch latency over {} questions: p50 {:.1} ms, p99 {:.1} ms",
         latencies.len(),
-        latencies[latencies.len() / 2],
-        latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)]
+        percentile(&latencies, 50),
+        percentile(&latencies, 99)
     );
     w.cleanup().await;
 }

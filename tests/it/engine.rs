@@ -2,7 +2,7 @@
 //! and a PostgreSQL metadata store, training the Chinook SQLite source.
 
 use crate::common::world::{Meta, World};
-use datatrain::domain::dto::StartTraining;
+use datatrain::domain::dto::{ItemKind, StartTraining};
 use datatrain::domain::error::AppError;
 use datatrain::domain::eta::RunTimes;
 use datatrain::domain::i18n::Lang;
@@ -17,6 +17,7 @@ on_both!(
     hundred_concurrent_starts_make_one_run,
     bad_table_names_fail_the_run_and_keep_the_collection,
     search_finds_tracks_and_chinese_terms,
+    search_meets_the_values_of_low_cardinality_columns,
     stale_runs_are_recovered_and_resume,
     graceful_shutdown_requeues,
     logs_read_in_either_language_and_the_eta_follows_stage_times,
@@ -289,6 +290,40 @@ async fn bad_table_names_fail_the_run_and_keep_the_collection(meta: Meta) {
         )
         .await;
     assert!(matches!(empty, Err(AppError::BadRequest(_))), "{empty:?}");
+    w.cleanup().await;
+}
+
+/// "Grunge" is only a value (of `Playlist.Name`, 14 distinct values): the
+/// DDL item of its table is indexed with it. `Genre.Name` has 25 values, more
+/// than are indexed, so "Jazz" finds no DDL item.
+async fn search_meets_the_values_of_low_cardinality_columns(meta: Meta) {
+    let w = World::new(meta).await;
+    let id = w.chinook_dataset("chinook").await;
+    train_fully(&w, id).await;
+    let r = w
+        .services
+        .search(&w.user, id, "Which songs are in Grunge?", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.tables.first().map(String::as_str),
+        Some("Playlist"),
+        "{:?}",
+        r.tables
+    );
+    // The DDL text stays as the source gives it: the values are only indexed.
+    let ddl = r
+        .items
+        .iter()
+        .find(|i| i.table_name.as_deref() == Some("Playlist"))
+        .unwrap();
+    assert!(!ddl.content.contains("Grunge"), "{}", ddl.content);
+    let r = w.services.search(&w.user, id, "Jazz", 5).await.unwrap();
+    assert!(
+        r.items.iter().all(|i| i.kind != ItemKind::Ddl),
+        "{:?}",
+        r.items
+    );
     w.cleanup().await;
 }
 

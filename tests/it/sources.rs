@@ -363,6 +363,39 @@ async fn exercise_chinook(source: &Source) {
         source.distinct_count(EVIL, &n(d, "Name"), 10).await,
         Err(SourceError::Query(_))
     ));
+    // Distinct values as text, capped, NULLs left out; numbers come as text too.
+    let mut types = source
+        .distinct_values(&n(d, "MediaType"), &n(d, "Name"), 100)
+        .await
+        .unwrap();
+    types.sort();
+    assert_eq!(types.len(), 5, "{types:?}");
+    assert!(types.contains(&"MPEG audio file".to_string()), "{types:?}");
+    assert_eq!(
+        source
+            .distinct_values(&n(d, "Invoice"), &n(d, "BillingCountry"), 3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let states = source
+        .distinct_values(&n(d, "Invoice"), &n(d, "BillingState"), 1000)
+        .await
+        .unwrap();
+    assert!(
+        !states.is_empty() && states.iter().all(|s| !s.is_empty()),
+        "{states:?}"
+    );
+    let ids = source
+        .distinct_values(&n(d, "MediaType"), &n(d, "MediaTypeId"), 10)
+        .await
+        .unwrap();
+    assert!(ids.contains(&"1".to_string()), "{ids:?}");
+    assert!(matches!(
+        source.distinct_values(EVIL, &n(d, "Name"), 10).await,
+        Err(SourceError::Query(_))
+    ));
     assert_eq!(source.list_tables().await.unwrap().len(), 11);
 }
 

@@ -1,10 +1,10 @@
 //! Fusing full-text hits into a ranking of tables and items.
 //!
-//! Items are ranked by the full-text index; each hit votes for the table it
-//! belongs to with a reciprocal-rank weight (DDL more than examples, examples
-//! more than documentation), and a table whose name the question names gets a
-//! bonus. DDL items then take their table's score, so the DDL items come out
-//! in the order of the tables.
+//! Items are ranked by BM25; each table takes the best scores of its items
+//! (DDL more than examples, examples more than documentation), a table whose
+//! name the question names gets a bonus, and the namespaces (schemas, merged
+//! databases) the question matches best lift their tables. DDL items then take
+//! their table's score, so the DDL items come out in the order of the tables.
 
 use std::collections::HashMap;
 
@@ -12,10 +12,11 @@ use super::gloss::english_of;
 use super::text::{query_terms, split_identifier, stem};
 use crate::domain::dto::ItemKind;
 
-/// Reciprocal-rank constant: smaller favours the top hits more.
-const RRF_K: f64 = 10.0;
+/// What naming a table in the question adds to its (scaled) score.
+const NAMED_BONUS: f64 = 0.8;
 
-fn kind_weight(kind: ItemKind) -> f64 {
+/// How much an item of each kind counts for its table.
+pub fn kind_weight(kind: ItemKind) -> f64 {
     match kind {
         ItemKind::Ddl => 1.0,
         ItemKind::Sql => 0.7,
@@ -54,30 +55,97 @@ pub fn fuse(lists: &[&[i64]], k: f64) -> Vec<i64> {
 pub struct Hit {
     pub kind: ItemKind,
     pub table_name: Option<String>,
+    /// The full-text score (higher is better; 0 when unknown).
+    pub score: f64,
 }
 
-/// Table names ranked by fused score, with their scores.
-pub fn rank_tables(question: &str, hits: &[Hit]) -> Vec<(String, f64)> {
-    let mut scores: HashMap<&str, f64> = HashMap::new();
+/// Each table's sum, per item kind, of its best hit's score times the kind's
+/// weight; and the tables in order of first appearance.
+fn raw_table_scores(hits: &[Hit]) -> (Vec<&str>, HashMap<&str, f64>) {
+    let mut best: HashMap<(&str, ItemKind), f64> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
-    for (rank, hit) in hits.iter().enumerate() {
+    for hit in hits {
         if let Some(t) = hit.table_name.as_deref() {
-            if !scores.contains_key(t) {
+            if !order.contains(&t) {
                 order.push(t);
             }
-            *scores.entry(t).or_default() += kind_weight(hit.kind) / (RRF_K + rank as f64 + 1.0);
+            let e = best.entry((t, hit.kind)).or_default();
+            *e = e.max(hit.score);
         }
     }
+    let mut scores: HashMap<&str, f64> = HashMap::new();
+    for ((t, k), s) in &best {
+        *scores.entry(t).or_default() += kind_weight(*k) * s;
+    }
+    (order, scores)
+}
+
+/// What [`rank_tables`] divides by: the best table's score before scaling
+/// (0 without hits). An example or a document scaled by it (times its kind's
+/// weight) is on the tables' scale.
+pub fn table_scale(hits: &[Hit]) -> f64 {
+    raw_table_scores(hits)
+        .1
+        .values()
+        .copied()
+        .fold(0.0, f64::max)
+}
+
+/// Table names ranked by score, with their scores: each table sums, per
+/// item kind, its best hit's full-text score times the kind's weight (DDL
+/// more than examples, examples more than documentation), scaled so that the
+/// best table has 1; a table whose name the question names gets
+/// [`NAMED_BONUS`] more. Stable: ties keep the order of first appearance.
+pub fn rank_tables(question: &str, hits: &[Hit]) -> Vec<(String, f64)> {
+    let (order, mut scores) = raw_table_scores(hits);
+    let top = scores.values().copied().fold(0.0, f64::max).max(1e-9);
     let terms = query_terms(question);
     for t in &order {
+        let s = scores.entry(t).or_default();
+        *s /= top;
         if names_table(&terms, t) {
-            *scores.entry(t).or_default() += 2.0 / (RRF_K + 1.0);
+            *s += NAMED_BONUS;
         }
     }
     let mut ranked: Vec<(String, f64)> = order.iter().map(|t| (t.to_string(), scores[t])).collect();
-    // Stable: ties keep the order of first appearance.
     ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
     ranked
+}
+
+/// How much the question's best namespaces count beside a table's own score
+/// (both scaled to the best one's): a schema or merged database whose tables
+/// together match the question lifts its tables above a lone table elsewhere
+/// that shares a word.
+pub const NAMESPACE_WEIGHT: f64 = 1.0;
+
+/// `ranked` with each table's score scaled to the best one's and
+/// [`NAMESPACE_WEIGHT`] × its namespace's score (scaled to the best
+/// namespace's) added; unchanged when fewer than two namespaces scored.
+/// Stable: ties keep the earlier order.
+pub fn focus_namespaces(
+    ranked: Vec<(String, f64)>,
+    namespaces: &HashMap<String, f64>,
+) -> Vec<(String, f64)> {
+    let best_ns = namespaces.values().copied().fold(0.0, f64::max);
+    let best = ranked.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    if namespaces.len() < 2 || best_ns <= 0.0 || best <= 0.0 {
+        return ranked;
+    }
+    let mut out: Vec<(String, f64)> = ranked
+        .into_iter()
+        .map(|(t, s)| {
+            let ns = namespaces.get(namespace(&t)).copied().unwrap_or(0.0);
+            (t, s / best + NAMESPACE_WEIGHT * ns / best_ns)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+/// The namespace of a table: what [`local_name`] leaves out
+/// (`sales.orders` → `sales.`, `shop__orders` → `shop__`, `orders` → ``).
+pub fn namespace(table: &str) -> &str {
+    &table[..table.len() - local_name(table).len()]
 }
 
 /// Whether the question's terms name the table: its whole name (joined and
@@ -121,20 +189,21 @@ pub fn local_name(table: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn hit(kind: &str, table: &str) -> Hit {
+    fn hit(kind: &str, table: &str, score: f64) -> Hit {
         Hit {
             kind: ItemKind::parse(kind).expect("a kind"),
             table_name: Some(table.into()),
+            score,
         }
     }
 
     #[test]
     fn a_named_table_wins_over_more_hits() {
         let hits = vec![
-            hit("sql", "PlaylistTrack"),
-            hit("sql", "PlaylistTrack"),
-            hit("sql", "Track"),
-            hit("ddl", "PlaylistTrack"),
+            hit("sql", "PlaylistTrack", 5.0),
+            hit("sql", "PlaylistTrack", 4.0),
+            hit("sql", "Track", 3.0),
+            hit("ddl", "PlaylistTrack", 2.0),
         ];
         let ranked = rank_tables("How many tracks are there?", &hits);
         assert_eq!(ranked[0].0, "Track");
@@ -143,7 +212,12 @@ mod tests {
 
     #[test]
     fn rank_and_kind_weigh() {
-        let hits = vec![hit("ddl", "A"), hit("sql", "B"), hit("documentation", "C")];
+        // The same full-text score: the kinds' weights decide.
+        let hits = vec![
+            hit("documentation", "C", 1.0),
+            hit("sql", "B", 1.0),
+            hit("ddl", "A", 1.0),
+        ];
         let ranked: Vec<_> = rank_tables("something else", &hits)
             .into_iter()
             .map(|(t, _)| t)
@@ -175,6 +249,32 @@ mod tests {
     }
 
     #[test]
+    fn the_best_namespace_lifts_its_tables() {
+        assert_eq!(namespace("concert_singer__singer"), "concert_singer__");
+        assert_eq!(namespace("sales.orders"), "sales.");
+        assert_eq!(namespace("orders"), "");
+        let ranked = vec![
+            ("zoo__animal".to_string(), 1.0),
+            ("shop__orders".to_string(), 0.9),
+            ("shop__customer".to_string(), 0.5),
+        ];
+        let ns: HashMap<String, f64> = [("shop__".to_string(), 3.0), ("zoo__".to_string(), 1.0)]
+            .into_iter()
+            .collect();
+        let focused: Vec<String> = focus_namespaces(ranked.clone(), &ns)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            focused,
+            vec!["shop__orders", "shop__customer", "zoo__animal"]
+        );
+        // One namespace (or none) leaves the ranking alone.
+        let one: HashMap<String, f64> = [("shop__".to_string(), 3.0)].into_iter().collect();
+        assert_eq!(focus_namespaces(ranked.clone(), &one), ranked);
+    }
+
+    #[test]
     fn namespaces_are_not_part_of_the_name() {
         assert_eq!(local_name("concert_singer__singer"), "singer");
         assert_eq!(local_name("main.crm__Customer"), "Customer");
@@ -194,7 +294,7 @@ mod tests {
         assert!(!names_table(&terms, "stadium"));
         let ranked = rank_tables(
             "我们有多少歌手？",
-            &[hit("ddl", "stadium"), hit("ddl", "singer")],
+            &[hit("ddl", "stadium", 1.0), hit("ddl", "singer", 0.9)],
         );
         assert_eq!(ranked[0].0, "singer");
     }

@@ -21,7 +21,10 @@
 //!    meet on the same terms;
 //! 4. a light English plural stem added next to each ASCII word
 //!    (`tracks` → `tracks track`), so "tracks" in a question matches `Track`
-//!    in a DDL.
+//!    in a DDL;
+//! 5. the single characters of each Chinese word of two or more characters
+//!    (`车型` → `车型 车 型`), so that a question's word meets a gloss or a
+//!    name that shares characters with it but is another dictionary word.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -244,6 +247,17 @@ fn expand_token(word: &str, out: &mut Vec<String>) {
             push(stem(run), &mut local);
         }
     }
+    if !ascii {
+        // Each character of a Chinese word, so that words that share characters meet
+        // (`车型` and `汽车` share `车`): BM25's idf keeps common characters light.
+        for run in &runs {
+            if run.chars().count() >= 2 && run.chars().all(is_cjk) {
+                for c in run.chars() {
+                    push(c.to_string(), &mut local);
+                }
+            }
+        }
+    }
     if ascii {
         let parts = split_identifier(word);
         if parts.len() > 1 {
@@ -259,6 +273,11 @@ fn expand_token(word: &str, out: &mut Vec<String>) {
         }
     }
     out.extend(local);
+}
+
+/// A CJK unified ideograph (the basic block and extension A).
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
 }
 
 /// Maximal runs of letters/digits, the characters FTS5 `unicode61` keeps in a token.
@@ -373,6 +392,23 @@ mod tests {
         assert!(q.contains(&"数量".to_string()), "{q:?}");
         assert!(!q.contains(&"的".to_string()), "{q:?}");
         assert!(!q.contains(&"每个".to_string()), "{q:?}");
+    }
+
+    #[test]
+    fn chinese_words_bring_their_characters() {
+        // `车型` (car model) and the gloss `汽车` (car) are different words that share `车`.
+        let q = query_terms("哪个车型的马力最小");
+        for t in ["车型", "车", "型"] {
+            assert!(q.contains(&t.to_string()), "{t} in {q:?}");
+        }
+        let t = terms("汽车 car");
+        assert!(t.contains(&"车".to_string()), "{t:?}");
+        assert!(t.contains(&"car".to_string()), "{t:?}");
+        // Single characters are not repeated, ASCII words bring no characters, and
+        // stopword characters stay out of questions.
+        assert_eq!(terms("车"), vec!["车"]);
+        assert!(!terms("track").contains(&"t".to_string()));
+        assert!(!query_terms("中国的汽车").contains(&"中".to_string()));
     }
 
     #[test]

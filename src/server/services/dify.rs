@@ -28,7 +28,7 @@ use crate::server::services::TokenRefusal;
 /// `top_k` is capped at this many records.
 pub const DIFY_TOP_K_MAX: i64 = 100;
 /// A search score of this maps to 0.5 (see [`unit_score`]).
-const SCORE_HALF: f64 = 0.1;
+const SCORE_HALF: f64 = 0.5;
 /// Documentation titles (the chunk's first line) are cut at this many characters.
 const TITLE_MAX: usize = 80;
 
@@ -129,17 +129,18 @@ fn record(item: SearchItem) -> DifyRecord {
     }
 }
 
-/// Maps a search score into Dify's 0..1 with `s / (s + 0.1)`.
+/// Maps a search score into Dify's 0..1 with `s / (s + 0.5)`.
 ///
 /// Search scores are non-negative and unbounded: a DDL item takes its table's
-/// fused reciprocal-rank votes (plus a bonus when the question names the
-/// table, plus the foreign-key lift), other items `0.5 / (11 + rank)`. The map
-/// is strictly increasing on `[0, ∞)`, so the records keep the search's order
-/// and its ties; 0 stays 0, nothing reaches 1, and it does not depend on the
-/// other hits (a record's score is the same whatever `top_k`). The constant puts
-/// 0.5 at a score of 0.1, about a table whose DDL is the first full-text hit
-/// (`1 / 11`): tables the question names or many hits vote for score 0.6-0.9,
-/// examples and documentation below 0.35.
+/// score (its items' BM25 scaled to the best table's 1, plus 0.8 when the
+/// question names the table, plus up to 1 from its namespace and the
+/// foreign-key lift), other items their BM25 times their kind's weight on
+/// the same scale. The map is strictly increasing on `[0, ∞)`,
+/// so the records keep the search's order and its ties; 0 stays 0, nothing
+/// reaches 1, and it does not depend on the other hits of a search beyond the
+/// scaling (a record's score is the same whatever `top_k`). The constant puts
+/// 0.5 at half the best table's own score: the best table scores 0.67-0.85,
+/// an example or a document as good as the best table alike.
 pub fn unit_score(s: f64) -> f64 {
     if s.is_nan() || s <= 0.0 {
         0.0
@@ -344,7 +345,7 @@ mod tests {
         assert!(mapped.iter().all(|m| (0.0..=1.0).contains(m)), "{mapped:?}");
         assert!(mapped.windows(2).all(|w| w[0] < w[1]), "{mapped:?}");
         assert_eq!(unit_score(0.0), 0.0);
-        assert_eq!(unit_score(0.1), 0.5);
+        assert_eq!(unit_score(0.5), 0.5);
         assert_eq!(unit_score(-1.0), 0.0);
         assert_eq!(unit_score(f64::NAN), 0.0);
         assert_eq!(unit_score(f64::INFINITY), 1.0);

@@ -10,10 +10,13 @@ use crate::domain::dto::{ItemKind, SearchItem, SearchResult};
 use crate::domain::error::AppError;
 use crate::server::auth::CurrentUser;
 use crate::server::embeddings::{Embedder, VectorIndex};
+use crate::server::search::bm25::Bm25;
 use crate::server::search::graph::TableGraph;
-use crate::server::search::rank::{Hit, RRF_LISTS_K, fuse, rank_tables};
+use crate::server::search::rank::{
+    Hit, RRF_LISTS_K, focus_namespaces, fuse, kind_weight, namespace, rank_tables, table_scale,
+};
 use crate::server::search::text::query_terms;
-use crate::server::store::{DatasetRow, SearchHit};
+use crate::server::store::{DatasetRow, ItemTerms, SearchHit};
 
 pub const SEARCH_K_DEFAULT: i64 = 10;
 pub const SEARCH_K_MAX: i64 = 50;
@@ -25,12 +28,15 @@ const DENSE_DEPTH: usize = 20;
 const CACHED_GRAPHS: usize = 32;
 /// Versions whose vectors stay in memory (14,000 items of 1,536 dimensions are 86 MB).
 const CACHED_VECTORS: usize = 4;
+/// Versions whose term postings stay in memory (a 720-table warehouse's are ~10 MB).
+const CACHED_TERMS: usize = 8;
 
 /// What search keeps in memory of recently searched versions (a version only
 /// changes when a user deletes an item from it, which forgets it here): its
-/// foreign-key graph and its vectors.
+/// foreign-key graph, its term postings and its vectors.
 pub(super) struct SearchCache {
     graphs: VersionCache<TableGraph>,
+    terms: VersionCache<TermIndex>,
     vectors: VersionCache<VectorIndex>,
 }
 
@@ -38,6 +44,7 @@ impl Default for SearchCache {
     fn default() -> Self {
         SearchCache {
             graphs: VersionCache::new(CACHED_GRAPHS),
+            terms: VersionCache::new(CACHED_TERMS),
             vectors: VersionCache::new(CACHED_VECTORS),
         }
     }
@@ -47,7 +54,74 @@ impl SearchCache {
     /// Drops what is kept of a version that changed (an item was deleted from it).
     pub(super) fn forget(&self, version: i64) {
         self.graphs.forget(version);
+        self.terms.forget(version);
         self.vectors.forget(version);
+    }
+}
+
+/// A version's items and the BM25 postings of their indexed terms: full-text
+/// ranking in memory, the same on both stores.
+pub(super) struct TermIndex {
+    /// Item ids, in the postings' document order.
+    ids: Vec<i64>,
+    bm25: Bm25,
+    /// The namespaces of the items' tables (schemas, `<db>__` prefixes), each
+    /// one document of all its items' terms; empty with fewer than two.
+    namespaces: Vec<String>,
+    namespace_bm25: Bm25,
+}
+
+impl TermIndex {
+    fn build(items: Vec<ItemTerms>) -> TermIndex {
+        let bm25 = Bm25::build(items.iter().map(|i| i.terms.as_slice()));
+        let mut bags: HashMap<&str, HashMap<&str, u32>> = HashMap::new();
+        for item in &items {
+            if let Some(t) = item.table_name.as_deref() {
+                let bag = bags.entry(namespace(t)).or_default();
+                for (term, n) in &item.terms {
+                    *bag.entry(term.as_str()).or_default() += n;
+                }
+            }
+        }
+        let mut namespaces: Vec<(String, Vec<(String, u32)>)> = if bags.len() < 2 {
+            Vec::new()
+        } else {
+            bags.into_iter()
+                .map(|(ns, bag)| {
+                    let mut terms: Vec<(String, u32)> =
+                        bag.into_iter().map(|(t, n)| (t.to_string(), n)).collect();
+                    terms.sort();
+                    (ns.to_string(), terms)
+                })
+                .collect()
+        };
+        namespaces.sort();
+        let namespace_bm25 = Bm25::build(namespaces.iter().map(|(_, terms)| terms.as_slice()));
+        TermIndex {
+            ids: items.iter().map(|i| i.id).collect(),
+            bm25,
+            namespaces: namespaces.into_iter().map(|(ns, _)| ns).collect(),
+            namespace_bm25,
+        }
+    }
+
+    /// The namespaces matching the terms, with their scores.
+    fn namespace_scores(&self, terms: &[String]) -> HashMap<String, f64> {
+        self.namespace_bm25
+            .scores(terms)
+            .into_iter()
+            .map(|(doc, score)| (self.namespaces[doc].clone(), score))
+            .collect()
+    }
+
+    /// Ids and scores of the items matching the terms, best first.
+    fn search(&self, terms: &[String], limit: usize) -> Vec<(i64, f64)> {
+        self.bm25
+            .scores(terms)
+            .into_iter()
+            .take(limit)
+            .map(|(doc, score)| (self.ids[doc], score))
+            .collect()
     }
 }
 
@@ -170,7 +244,7 @@ impl Services {
         self.rank(row.id, version, q, k, fused).await
     }
 
-    /// Full-text hits, best first.
+    /// Full-text hits, best first (BM25 over the version's indexed terms, in memory).
     async fn lexical_hits(
         &self,
         dataset_id: i64,
@@ -178,11 +252,37 @@ impl Services {
         q: &str,
         pool: i64,
     ) -> Result<Vec<SearchHit>, AppError> {
-        Ok(self
+        let index = self.term_index(dataset_id, version).await?;
+        let ranked = index.search(&query_terms(q), pool.max(0) as usize);
+        let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+        let mut by_id: HashMap<i64, SearchHit> = self
             .inner
             .store
-            .search_version(dataset_id, version, &query_terms(q), pool)
-            .await?)
+            .items_by_ids(dataset_id, version, &ids)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, score)| {
+                by_id.remove(&id).map(|mut h| {
+                    h.score = score;
+                    h
+                })
+            })
+            .collect())
+    }
+
+    /// The term postings of a version, read from the store once.
+    async fn term_index(&self, dataset_id: i64, version: i64) -> Result<Arc<TermIndex>, AppError> {
+        if let Some(index) = self.inner.search_cache.terms.get(version) {
+            return Ok(index);
+        }
+        let items = self.inner.store.version_terms(dataset_id, version).await?;
+        let index = Arc::new(TermIndex::build(items));
+        self.inner.search_cache.terms.put(version, index.clone());
+        Ok(index)
     }
 
     /// The foreign-key graph of a version, read from its DDL items once.
@@ -258,10 +358,13 @@ impl Services {
             .map(|h| Hit {
                 kind: h.kind,
                 table_name: h.table_name.clone(),
+                score: h.score,
             })
             .collect();
         let graph = self.table_graph(dataset_id, version).await?;
-        let ranked = graph.expand(rank_tables(q, &votes));
+        let index = self.term_index(dataset_id, version).await?;
+        let namespaces = index.namespace_scores(&query_terms(q));
+        let ranked = graph.expand(focus_namespaces(rank_tables(q, &votes), &namespaces));
         let table_score: HashMap<&str, f64> =
             ranked.iter().map(|(t, s)| (t.as_str(), *s)).collect();
         let have: Vec<&str> = hits
@@ -293,14 +396,18 @@ impl Services {
                 .and_then(|t| table_score.get(t).copied())
                 .unwrap_or(0.0)
         };
+        // Examples and documentation: their full-text score times their kind's weight, on the
+        // tables' scale (the best table has 1 before bonuses).
+        let scale = table_scale(&votes);
         let mut items: Vec<SearchItem> = hits
             .into_iter()
-            .enumerate()
-            .map(|(rank, h)| {
+            .map(|h| {
                 let score = if h.kind == ItemKind::Ddl {
                     ddl_score(&h)
+                } else if scale > 0.0 {
+                    kind_weight(h.kind) * h.score / scale
                 } else {
-                    0.5 / (10.0 + rank as f64 + 1.0)
+                    0.0
                 };
                 item(h, score)
             })

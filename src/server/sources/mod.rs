@@ -105,6 +105,14 @@ impl Dialect {
             Dialect::Sqlite | Dialect::Mysql => self.quote(name),
         }
     }
+
+    /// `expr` cast to text: `CAST(expr AS TEXT)`, `CAST(expr AS CHAR)` on MySQL.
+    pub fn text_cast(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
+            Dialect::Mysql => format!("CAST({expr} AS CHAR)"),
+        }
+    }
 }
 
 /// The name of PostgreSQL relation `table` of `schema`, as users see it:
@@ -199,9 +207,14 @@ trait SourceDriver: Sized {
     /// Runs the query read-only under its timeout and fetches its rows.
     async fn check_query(&self, query: &Check<'_>) -> Result<(), SourceError>;
 
-    /// The number `sql` (a `SELECT COUNT(*)` of distinct values) returns,
-    /// within [`DISTINCT_TIMEOUT`].
-    async fn distinct_count(&self, sql: &str, canceller: &Canceller) -> Result<i64, SourceError>;
+    /// The first column of the rows `sql` returns (a query for distinct
+    /// values or their count, its column cast to text), within
+    /// [`DISTINCT_TIMEOUT`].
+    async fn fetch_texts(
+        &self,
+        sql: &str,
+        canceller: &Canceller,
+    ) -> Result<Vec<String>, SourceError>;
 
     /// Stops the queries running on the connections `ids`, from a connection of its own.
     async fn cancel(&self, ids: Vec<u64>) -> Result<(), sqlx::Error>;
@@ -356,7 +369,7 @@ pub const CANCEL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long opening a source may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long [`Source::distinct_count`] may take.
+/// How long [`Source::distinct_count`] and [`Source::distinct_values`] may take.
 pub const DISTINCT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections per source pool.
 const MAX_CONNECTIONS: u32 = 2;
@@ -448,12 +461,35 @@ impl Source {
         let d = self.dialect();
         let (t, c) = (d.quote_table(table), d.quote(column));
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}) AS d"
+            "SELECT {} FROM (SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}) AS d",
+            d.text_cast("COUNT(*)")
         );
-        let n = with_driver!(self, |driver, canceller| {
-            driver.distinct_count(&sql, canceller).await?
+        let rows = with_driver!(self, |driver, canceller| {
+            driver.fetch_texts(&sql, canceller).await?
         });
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(rows
+            .first()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// At most `cap` distinct non-null values of `table.column`, as text, in
+    /// the order the source gives them.
+    pub async fn distinct_values(
+        &self,
+        table: &str,
+        column: &str,
+        cap: u32,
+    ) -> Result<Vec<String>, SourceError> {
+        let d = self.dialect();
+        let (t, c) = (d.quote_table(table), d.quote(column));
+        let sql = format!(
+            "SELECT DISTINCT {} FROM {t} WHERE {c} IS NOT NULL LIMIT {cap}",
+            d.text_cast(&c)
+        );
+        Ok(with_driver!(self, |driver, canceller| {
+            driver.fetch_texts(&sql, canceller).await?
+        }))
     }
 
     /// Stops the queries in flight on this source (within [`CANCEL_TIMEOUT`]);
@@ -893,17 +929,18 @@ fn settle<DB: sqlx::Database, T>(
 }
 
 /// The number `sql`, a `SELECT COUNT(*)`, returns, prepared for this run only.
-async fn fetch_count<DB>(conn: &mut DB::Connection, sql: &str) -> Result<i64, sqlx::Error>
+async fn fetch_texts<DB>(conn: &mut DB::Connection, sql: &str) -> Result<Vec<String>, sqlx::Error>
 where
     DB: sqlx::Database + sqlx::database::HasStatementCache,
-    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+    for<'r> (Option<String>,): sqlx::FromRow<'r, DB::Row>,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
 {
-    sqlx::query_scalar::<DB, i64>(sql)
+    let rows = sqlx::query_scalar::<DB, Option<String>>(sql)
         .persistent(false)
-        .fetch_one(conn)
-        .await
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// Runs `sql` in a transaction opened by `begin` (after `setup`, a statement

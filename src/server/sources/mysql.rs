@@ -11,7 +11,7 @@ use sqlx::{ConnectOptions, Executor, MySql, MySqlConnection, MySqlPool, Row};
 use super::{
     Canceller, Check, ColumnSchema, DISTINCT_TIMEOUT, Dialect, Network, Opening, QueryLimits,
     SourceDriver, SourceError, TableInfo, TableKind, TableSchema, acquire, catalog_error,
-    error_message, fetch_count, fold_foreign_keys, kind_from_catalog, open_network, settle,
+    error_message, fetch_texts, fold_foreign_keys, kind_from_catalog, open_network, settle,
     stop_each,
 };
 
@@ -171,12 +171,16 @@ impl SourceDriver for MySqlPool {
         settle(tokio::time::timeout(timeout, work).await, conn, timeout)
     }
 
-    async fn distinct_count(&self, sql: &str, _canceller: &Canceller) -> Result<i64, SourceError> {
+    async fn fetch_texts(
+        &self,
+        sql: &str,
+        _canceller: &Canceller,
+    ) -> Result<Vec<String>, SourceError> {
         let timeout = DISTINCT_TIMEOUT;
         let mut conn = acquire(self, timeout).await?;
         let work = async {
             let var = set_timeout(&mut conn, timeout).await;
-            let res = fetch_count::<MySql>(&mut conn, sql).await;
+            let res = fetch_texts::<MySql>(&mut conn, sql).await;
             if let Some(var) = var {
                 conn.execute(var.reset()).await?;
             }

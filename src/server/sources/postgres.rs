@@ -16,7 +16,7 @@ use sqlx::{ConnectOptions, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::{
     Canceller, Check, ColumnSchema, DISTINCT_TIMEOUT, Dialect, Network, Opening, SourceDriver,
-    SourceError, TableInfo, TableSchema, acquire, catalog_error, fetch_count, fold_foreign_keys,
+    SourceError, TableInfo, TableSchema, acquire, catalog_error, fetch_texts, fold_foreign_keys,
     kind_from_catalog, open_network, pg_split, pg_table_name, rolled_back, settle, stop_each,
 };
 
@@ -223,14 +223,18 @@ impl SourceDriver for PgSource {
         settle(tokio::time::timeout(timeout, work).await, conn, timeout)
     }
 
-    async fn distinct_count(&self, sql: &str, _canceller: &Canceller) -> Result<i64, SourceError> {
+    async fn fetch_texts(
+        &self,
+        sql: &str,
+        _canceller: &Canceller,
+    ) -> Result<Vec<String>, SourceError> {
         let timeout = DISTINCT_TIMEOUT;
         let mut conn = acquire(&self.pool, timeout).await?;
         let ms = timeout.as_millis().max(1);
         let work = async {
             conn.execute(format!("SET statement_timeout = {ms}").as_str())
                 .await?;
-            let res = fetch_count::<Postgres>(&mut conn, sql).await;
+            let res = fetch_texts::<Postgres>(&mut conn, sql).await;
             conn.execute("SET statement_timeout = DEFAULT").await?;
             Ok::<_, sqlx::Error>((res, true))
         };

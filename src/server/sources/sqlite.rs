@@ -10,7 +10,7 @@ use sqlx::{Row, Sqlite, SqlitePool};
 use super::{
     CONNECT_TIMEOUT, Canceller, Check, ColumnSchema, DISTINCT_TIMEOUT, Dialect, MAX_CONNECTIONS,
     Opening, SourceDriver, SourceError, TableInfo, TableKind, TableSchema, acquire, catalog_error,
-    error_message, fetch_count, fold_foreign_keys, kind_from_catalog, query_error, rolled_back,
+    error_message, fetch_texts, fold_foreign_keys, kind_from_catalog, query_error, rolled_back,
     settle,
 };
 
@@ -157,10 +157,14 @@ impl SourceDriver for SqlitePool {
         settle(outcome, conn, limits.timeout)
     }
 
-    async fn distinct_count(&self, sql: &str, canceller: &Canceller) -> Result<i64, SourceError> {
+    async fn fetch_texts(
+        &self,
+        sql: &str,
+        canceller: &Canceller,
+    ) -> Result<Vec<String>, SourceError> {
         let timeout = DISTINCT_TIMEOUT;
         let mut conn = interruptible(self, timeout, canceller).await?;
-        let work = fetch_count::<Sqlite>(&mut conn, sql);
+        let work = fetch_texts::<Sqlite>(&mut conn, sql);
         let outcome = match tokio::time::timeout(timeout, work).await {
             Ok(res) => Ok(Ok((res, remove_progress_handler(&mut conn).await))),
             Err(elapsed) => Err(elapsed),

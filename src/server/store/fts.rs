@@ -3,6 +3,8 @@
 //! terms are data, so every character that means something to FTS5 or to
 //! `to_tsquery` is quoted away here, where the query is written.
 
+use std::collections::HashMap;
+
 /// An FTS5 `MATCH` expression OR-ing the terms as quoted strings
 /// (`"track" OR "tracks"`); `"` inside a term is doubled. Terms without any
 /// letter or digit (which would be empty phrases) and NUL characters are
@@ -46,10 +48,104 @@ fn has_alnum(s: &str) -> bool {
     s.chars().any(char::is_alphanumeric)
 }
 
+/// The (term, count) bag of a space-separated term string (what
+/// [`index_terms`](crate::server::search::text::index_terms) writes), in first-seen order.
+pub(super) fn bag(terms: &str) -> Vec<(String, u32)> {
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<(String, u32)> = Vec::new();
+    for t in terms.split_whitespace() {
+        match at.get(t) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                at.insert(t, out.len());
+                out.push((t.to_string(), 1));
+            }
+        }
+    }
+    out
+}
+
+/// The (term, count) bag of a PostgreSQL `tsvector` in its text form
+/// (`'album':3,7 'track':1`): a lexeme's count is its number of positions (1
+/// when it has none). Quotes inside lexemes are doubled (`'it''s'`).
+pub(super) fn tsvector_bag(text: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut lexeme = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        lexeme.push('\'');
+                    } else {
+                        break;
+                    }
+                } else {
+                    lexeme.push(c);
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ':' || c.is_whitespace() {
+                    break;
+                }
+                lexeme.push(c);
+                chars.next();
+            }
+        }
+        let mut count = 1;
+        if chars.peek() == Some(&':') {
+            chars.next();
+            let mut positions = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                positions.push(c);
+                chars.next();
+            }
+            count = positions
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .count()
+                .max(1) as u32;
+        }
+        if !lexeme.is_empty() {
+            out.push((lexeme, count));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::search::text::{index_terms, query_terms};
+
+    #[test]
+    fn term_bags_read_back_the_same_on_both_backends() {
+        assert_eq!(
+            bag("track album track"),
+            vec![("track".into(), 2), ("album".into(), 1)]
+        );
+        assert!(bag("  ").is_empty());
+        assert_eq!(
+            tsvector_bag("'album':3,7 'track':1 'x'"),
+            vec![("album".into(), 2), ("track".into(), 1), ("x".into(), 1)]
+        );
+        assert_eq!(tsvector_bag("'it''s':2"), vec![("it's".into(), 1)]);
+        assert_eq!(tsvector_bag("'客户':1,2,3"), vec![("客户".into(), 3)]);
+        assert!(tsvector_bag("").is_empty());
+    }
 
     #[test]
     fn fts5_match_escapes() {

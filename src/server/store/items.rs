@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::fts::{fts5_match, pg_tsquery};
+use super::fts::{bag, fts5_match, pg_tsquery, tsvector_bag};
 use super::{Backend, Store, StoreError};
 use crate::domain::dto::ItemKind;
 use crate::server::embeddings;
@@ -20,6 +20,15 @@ pub struct NewItem {
     pub terms: String,
     /// The item's embedding, when dense retrieval is on.
     pub vector: Option<Vec<f32>>,
+}
+
+/// An item with its indexed terms, each distinct term with its count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemTerms {
+    pub id: i64,
+    pub kind: ItemKind,
+    pub table_name: Option<String>,
+    pub terms: Vec<(String, u32)>,
 }
 
 impl NewItem {
@@ -309,6 +318,51 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every item of one version with its indexed terms, for ranking in
+    /// memory: the FTS5 text on SQLite, the `tsvector` read
+    /// back on PostgreSQL, both as (term, count) bags.
+    pub async fn version_terms(
+        &self,
+        dataset_id: i64,
+        version: i64,
+    ) -> Result<Vec<ItemTerms>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            kind: ItemKind,
+            table_name: Option<String>,
+            terms: String,
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT i.id, i.kind, i.table_name, f.terms FROM items i \
+                 JOIN items_fts f ON f.rowid = i.id \
+                 WHERE i.dataset_id = $1 AND i.version = $2 ORDER BY i.id"
+            }
+            Backend::Postgres => {
+                "SELECT id, kind, table_name, CAST(terms AS TEXT) AS terms FROM items \
+                 WHERE dataset_id = $1 AND version = $2 ORDER BY id"
+            }
+        };
+        let rows: Vec<Row> = sqlx::query_as(sql)
+            .bind(dataset_id)
+            .bind(version)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ItemTerms {
+                id: r.id,
+                kind: r.kind,
+                table_name: r.table_name,
+                terms: match self.backend {
+                    Backend::Sqlite => bag(&r.terms),
+                    Backend::Postgres => tsvector_bag(&r.terms),
+                },
+            })
+            .collect())
     }
 
     /// Every DDL item of one version: (table name, DDL text).

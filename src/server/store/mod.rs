@@ -29,7 +29,7 @@ pub use control::Control;
 pub use curation::{ExampleRow, ExclusionRow, ItemFilter, ItemRow};
 pub use datasets::{DatasetPatch, DatasetRow, DocRow, StoredSource};
 pub use events::{Changed, EVENTS_CHANNEL};
-pub use items::{NewItem, SearchHit};
+pub use items::{ItemTerms, NewItem, SearchHit};
 pub use logs::{LogRow, LogScope};
 pub use runs::{FlushOutcome, ProgressRow, RunLength, RunRow, StartRun};
 pub use throttle::Limit;

@@ -5,6 +5,7 @@
 //! [`CHECKPOINT_EVERY`] and at every stage boundary, so a run's writes grow with
 //! stages and batches, not with items.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -279,6 +280,7 @@ async fn execute_inner(
         source: None,
         table_names: run.table_list(),
         schemas: Vec::new(),
+        distinct_counts: HashMap::new(),
         doc_chunks: Vec::new(),
         curated: Vec::new(),
         excluded,

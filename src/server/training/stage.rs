@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::server::search::text::index_terms;
 use crate::server::sources::{Source, SourceError, SourcePolicy, TableSchema};
 use crate::server::store::{DatasetRow, ExampleRow, NewItem, RunRow, Store, StoreError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One step of training. A stage first plans its items (deterministically, so a
 /// stored cursor `{stage, next}` stays valid across pause, resume and crashes),
@@ -56,6 +56,10 @@ pub struct RunContext {
     pub table_names: Vec<String>,
     /// Filled by stage 1.
     pub schemas: Vec<TableSchema>,
+    /// Filled by stage 2: the number of distinct values of each (table, column)
+    /// it read the values of, counted up to `LOW_CARDINALITY + 1`; stage 4 reads
+    /// it instead of counting again.
+    pub distinct_counts: HashMap<(String, String), u64>,
     /// Filled by stage 3's plan: (title, chunk).
     pub doc_chunks: Vec<(String, String)>,
     /// Filled by stage 4's plan: the user's curated examples, indexed first.

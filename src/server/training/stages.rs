@@ -9,7 +9,7 @@ use crate::domain::progress::{self, StageInfo};
 
 use super::chunk::{MAX_CHARS, chunk};
 use super::curated::index_curated;
-use super::examples::candidates;
+use super::examples::{candidates, value_columns};
 use super::stage::{RunContext, Stage, StageError};
 use crate::server::search::gloss::{identifier_glosses, text_glosses};
 use crate::server::search::rank::names_table;
@@ -32,6 +32,9 @@ pub const MAX_EXAMPLES_PER_TABLE: usize = 8;
 pub const LOW_CARDINALITY: u32 = 20;
 /// Stage 4's default time budget per table (`DATATRAIN_EXAMPLES_TABLE_SECONDS`).
 pub const EXAMPLES_TABLE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A column value indexed with its table's DDL is cut to this many characters.
+const MAX_VALUE_CHARS: usize = 64;
 
 /// Chinese glosses indexed per word of a table's name, and per word of a column's name.
 const TABLE_GLOSSES: usize = 5;
@@ -67,7 +70,8 @@ impl Stage for ExtractDdl {
     }
 }
 
-/// Stage 2: one DDL item per table.
+/// Stage 2: one DDL item per table, indexed with its identifiers, their
+/// Chinese glosses and the values of its low-cardinality text columns.
 pub struct IndexDdl;
 
 #[async_trait]
@@ -103,7 +107,33 @@ impl Stage for IndexDdl {
             extra.push(' ');
             extra.push_str(&identifier_glosses(&col.name, COLUMN_GLOSSES));
         }
+        // The values of low-cardinality text columns, so that "singers from France" meets
+        // `country` = 'France' (indexed only: the DDL text stays as the source gives it).
+        let mut counts = Vec::new();
+        for column in value_columns(table) {
+            match ctx
+                .source()?
+                .distinct_values(&table.name, column, LOW_CARDINALITY + 1)
+                .await
+            {
+                Ok(values) => {
+                    counts.push((
+                        (table.name.clone(), column.to_string()),
+                        values.len() as u64,
+                    ));
+                    if values.len() <= LOW_CARDINALITY as usize {
+                        for v in values {
+                            extra.push(' ');
+                            extra.extend(v.chars().take(MAX_VALUE_CHARS));
+                        }
+                    }
+                }
+                Err(e) if e.is_query_error() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let name = table.name.clone();
+        ctx.distinct_counts.extend(counts);
         ctx.emit(ItemKind::Ddl, Some(&name), None, ddl, &extra);
         Ok(())
     }
@@ -197,10 +227,20 @@ impl Stage for IndexExamples {
                 break;
             }
             if let Some(column) = &candidate.check_distinct {
-                match source
-                    .distinct_count(&table.name, column, LOW_CARDINALITY + 1)
-                    .await
-                {
+                // Stage 2 counted the values of most text columns already.
+                let known = ctx
+                    .distinct_counts
+                    .get(&(table.name.clone(), column.clone()))
+                    .copied();
+                let counted = match known {
+                    Some(n) => Ok(n),
+                    None => {
+                        source
+                            .distinct_count(&table.name, column, LOW_CARDINALITY + 1)
+                            .await
+                    }
+                };
+                match counted {
                     Ok(n) if n >= 1 && n <= u64::from(LOW_CARDINALITY) => {}
                     Ok(_) => continue,
                     Err(e) if e.is_query_error() => continue,

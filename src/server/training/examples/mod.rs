@@ -23,6 +23,19 @@ mod row_count;
 
 use crate::server::sources::{ColumnSchema, Dialect, TableSchema};
 
+/// The columns whose distinct values are worth indexing when there are few
+/// of them: text columns that are neither keys nor named like ids
+/// (`country`, `status`, `genre`, not `customer_id`).
+pub fn value_columns(table: &TableSchema) -> Vec<&str> {
+    table
+        .columns
+        .iter()
+        .filter(|c| columns::is_text(&c.data_type))
+        .filter(|c| !columns::is_key(table, &c.name) && !columns::is_id_like(&c.name))
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 /// One example question (in English and Chinese) with its SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExampleCandidate {
