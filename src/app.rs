@@ -5,9 +5,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::server_fns::auth::current_user;
 use crate::ui::components::header::Header;
-use crate::ui::components::require_user::{RequireUser, UserResource};
+use crate::ui::components::require_user::RequireUser;
 use crate::ui::i18n::detect_lang;
 use crate::ui::pages::account::AccountPage;
 use crate::ui::pages::auth::{LoginPage, SignupPage};
@@ -40,8 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(detect_lang());
-    let user: UserResource = Resource::new(|| (), |_| current_user());
-    provide_context(user);
     // Effects run only in the browser, after hydration: tests wait for this marker.
     Effect::new(move |_| {
         if let Some(body) = document().body() {

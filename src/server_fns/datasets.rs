@@ -108,6 +108,24 @@ pub async fn add_doc(id: i64, title: String, content: String) -> Result<DocView,
     super::back_to_form(result).await
 }
 
+/// Sets the dataset's webhook URL (an empty one removes it). The answer that
+/// first sets it carries the signing secret, shown once.
+#[server(prefix = "/sfn", endpoint = "set_webhook")]
+pub async fn set_webhook(id: i64, webhook_url: String) -> Result<DatasetView, AppError> {
+    use crate::domain::dto::PatchDataset;
+    let result = async {
+        let (services, user) = super::session_user().await?;
+        // The service reads an empty URL as removing it.
+        let patch = PatchDataset {
+            webhook_url: Some(Some(webhook_url)),
+            ..PatchDataset::default()
+        };
+        services.patch_dataset(&user, id, &patch).await
+    }
+    .await;
+    super::back_to_form(result).await
+}
+
 #[server(prefix = "/sfn", endpoint = "delete_doc")]
 pub async fn delete_doc(id: i64, doc_id: i64) -> Result<(), AppError> {
     let result = async {

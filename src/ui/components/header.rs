@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::require_user::UserResource;
+use super::require_user::user_resource;
 use crate::domain::i18n::Lang;
 use crate::server_fns::auth::{Logout, SetLang};
 use crate::ui::i18n::use_lang;
@@ -9,7 +9,7 @@ use crate::ui::i18n::use_lang;
 #[component]
 pub fn Header() -> impl IntoView {
     let lang = use_lang();
-    let user = expect_context::<UserResource>();
+    let user = user_resource();
     let logout = ServerAction::<Logout>::new();
     let set_lang = ServerAction::<SetLang>::new();
     // With JavaScript, a finished switch or log-out reloads the page so that everything re-renders.
@@ -35,7 +35,7 @@ pub fn Header() -> impl IntoView {
                     " datatrain"
                 </A>
                 <nav class="nav">
-                    <Suspense fallback=|| ()>
+                    <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             match user.await {
                                 Ok(Some(u)) => view! {
@@ -53,7 +53,7 @@ pub fn Header() -> impl IntoView {
                                 }.into_any(),
                             }
                         })}
-                    </Suspense>
+                    </Transition>
                     <ActionForm action=set_lang attr:class="inline-form">
                         <input type="hidden" name="lang" value=format!("{other:?}") />
                         <button type="submit" class="btn btn-link" data-testid="lang-switch" lang=other.code()>

@@ -31,15 +31,6 @@ pub fn DatasetsPage() -> impl IntoView {
             let _ = window().location().set_href(&format!("/datasets/{id}"));
         }
     });
-    Effect::new(move |_| {
-        let active = datasets
-            .get()
-            .and_then(|r| r.ok())
-            .is_some_and(|(l, _)| l.iter().any(|d| d.status.is_active()));
-        if active != any_active.get_untracked() {
-            set_any_active.set(active);
-        }
-    });
     view! {
         <div class="page-head">
             <h1>{lang.t("Datasets", "数据集")}</h1>
@@ -47,7 +38,16 @@ pub fn DatasetsPage() -> impl IntoView {
         </div>
         <Transition fallback=move || view! { <p class="muted">{lang.t("Loading…", "加载中…")}</p> }>
             {move || Suspend::new(async move {
-                match datasets.await {
+                let answer = datasets.await;
+                // The list is read here only: a read outside this transition would
+                // make the page's outer boundary wait (and blank) at every refresh.
+                let active = answer
+                    .as_ref()
+                    .is_ok_and(|(l, _)| l.iter().any(|d| d.status.is_active()));
+                if active != any_active.get_untracked() {
+                    set_any_active.set(active);
+                }
+                match answer {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok((list, demo)) if list.is_empty() => view! {
                         <section class="card empty-state" data-testid="empty-state">

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::confirm_click;
 use leptos::server_fn::ServerFn;
 
-use crate::domain::dto::{DatasetView, TableView};
+use crate::domain::dto::TableView;
 use crate::domain::error::AppError;
 use crate::domain::i18n::Lang;
 use crate::domain::status::Status;
@@ -70,7 +70,7 @@ impl TrainingActions {
 pub(super) fn Controls(
     id: i64,
     status: Memo<Status>,
-    dataset: Resource<Result<DatasetView, AppError>>,
+    chosen: Resource<Result<Vec<String>, AppError>>,
     tables: Resource<Result<Vec<TableView>, AppError>>,
     actions: TrainingActions,
 ) -> impl IntoView {
@@ -139,7 +139,7 @@ pub(super) fn Controls(
                     <legend>{lang.t("Tables to train", "要训练的表")}</legend>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            let chosen = dataset.await.map(|d| d.table_names).unwrap_or_default();
+                            let chosen = chosen.await.unwrap_or_default();
                             table_checkboxes(tables.await, chosen, lang)
                         })}
                     </Transition>

@@ -1,6 +1,5 @@
 //! `/datasets/{id}`: progress, controls, logs, run history, documentation,
-//! curated examples and a
-//! "try it" search. Progress (and the newest logs) are polled every 2 s while a
+//! curated examples, a "try it" search and the webhook. Progress (and the newest logs) are polled every 2 s while a
 //! run is queued or training; polling stops at rest, after one final refresh.
 //!
 //! The page holds the actions and the resources, so that they outlive the
@@ -15,6 +14,7 @@ mod history;
 mod list_section;
 mod progress;
 mod search;
+mod webhook;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -22,7 +22,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::domain::error::AppError;
 use crate::domain::status::Status;
 use crate::server_fns::datasets::{
-    AddDoc, DeleteDataset, DeleteDoc, get_dataset, list_docs, source_tables,
+    AddDoc, DeleteDataset, DeleteDoc, SetWebhook, get_dataset, list_docs, source_tables,
 };
 use crate::server_fns::examples::{AddExample, DeleteExample, list_examples};
 use crate::server_fns::training::{
@@ -40,6 +40,7 @@ use history::{log_list, run_table};
 use list_section::ListSection;
 use progress::ProgressCard;
 use search::{Found, SearchBox};
+use webhook::Webhook;
 
 const LOG_LINES: i64 = 50;
 
@@ -63,10 +64,14 @@ pub fn DatasetPage() -> impl IntoView {
     let add_example = ServerAction::<AddExample>::new();
     let delete_example = ServerAction::<DeleteExample>::new();
     let delete_dataset = ServerAction::<DeleteDataset>::new();
+    let set_webhook = ServerAction::<SetWebhook>::new();
     let acted = Memo::new(move |_| training.version());
 
-    // Progress drives the polling; the resources below key on its tick.
-    let (progress_status, set_progress_status) = signal(None::<Status>);
+    // Progress drives the polling; the resources below key on its tick. The
+    // progress card sets the status each time progress arrives (each resource is
+    // read inside one transition only: a read elsewhere would make an outer
+    // boundary wait, and blank, at every refresh).
+    let progress_status = RwSignal::new(None::<Status>);
     let Poll { tick, settled } =
         use_poll(move || progress_status.get().is_some_and(|s| s.is_active()));
 
@@ -111,6 +116,12 @@ pub fn DatasetPage() -> impl IntoView {
         |(id, _, _)| list_examples(id),
     );
     let tables = Resource::new(move || id.get(), source_tables);
+    // The tables the dataset trains (the picker's ticks), apart from `dataset`
+    // (the head reads that one).
+    let chosen = Resource::new(
+        move || (id.get(), acted.get(), settled.get()),
+        |(id, _, _)| async move { get_dataset(id).await.map(|d| d.table_names) },
+    );
     let search: Found = Resource::new(
         move || (id.get(), q.get(), acted.get(), settled.get()),
         |(id, q, _, _)| async move {
@@ -121,13 +132,6 @@ pub fn DatasetPage() -> impl IntoView {
             }
         },
     );
-
-    Effect::new(move |_| {
-        let status = progress.get().and_then(|r| r.ok()).map(|p| p.status);
-        if status != progress_status.get_untracked() {
-            set_progress_status.set(status);
-        }
-    });
 
     let delete_redirect = delete_dataset.value();
     Effect::new(move |_| {
@@ -150,7 +154,7 @@ pub fn DatasetPage() -> impl IntoView {
                                     dataset.await.ok().map(|ds| view! { <DatasetHead ds=ds /> })
                                 })}
                             </Transition>
-                            <ProgressCard id=id initial=ds.status dataset=dataset progress=progress tables=tables actions=training />
+                            <ProgressCard id=id initial=ds.status latest=progress_status chosen=chosen progress=progress tables=tables actions=training />
                             <div class="grid-2">
                                 <ListSection title=lang.t("Training logs", "训练日志") list=logs
                                     empty=lang.t("No logs yet.", "暂无日志。") render=log_list />
@@ -160,6 +164,7 @@ pub fn DatasetPage() -> impl IntoView {
                             <SearchBox id=id q=q search=search />
                             <Docs id=id docs=docs add_doc=add_doc delete_doc=delete_doc />
                             <Examples id=id examples=examples add_example=add_example delete_example=delete_example />
+                            <Webhook id=id url=ds.webhook_url.clone() set_webhook=set_webhook />
                             <DangerZone id=id delete_dataset=delete_dataset />
                         }
                         .into_any()

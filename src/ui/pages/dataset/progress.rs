@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::controls::{Controls, TrainingActions};
-use crate::domain::dto::{DatasetView, Progress, TableView};
+use crate::domain::dto::{Progress, TableView};
 use crate::domain::error::AppError;
 use crate::domain::i18n::Lang;
 use crate::domain::progress::STAGE_COUNT;
@@ -18,8 +18,10 @@ pub(super) fn ProgressCard(
     id: i64,
     /// The status the page loaded with, until the first progress arrives.
     initial: Status,
-    /// The dataset as training changes it (the tables it trains).
-    dataset: Resource<Result<DatasetView, AppError>>,
+    /// The status of the latest progress, set here as progress arrives.
+    latest: RwSignal<Option<Status>>,
+    /// The tables the dataset trains.
+    chosen: Resource<Result<Vec<String>, AppError>>,
     progress: Resource<Result<Progress, AppError>>,
     tables: Resource<Result<Vec<TableView>, AppError>>,
     actions: TrainingActions,
@@ -28,13 +30,7 @@ pub(super) fn ProgressCard(
     let query_error = query_error();
     // The status moves only when it changes: the status text, the controls and
     // the live region are kept, not rebuilt, at every poll.
-    let status = Memo::new(move |_| {
-        progress
-            .get()
-            .and_then(|r| r.ok())
-            .map(|p| p.status)
-            .unwrap_or(initial)
-    });
+    let status = Memo::new(move |_| latest.get().unwrap_or(initial));
     let card = NodeRef::<leptos::html::Section>::new();
     keep_focus(card, status);
     view! {
@@ -51,21 +47,25 @@ pub(super) fn ProgressCard(
                 >
                     {move || lang.status(status.get())}
                 </span>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        progress.await.ok().map(|p| view! { <ProgressDetails p=p lang=lang /> })
-                    })}
-                </Transition>
             </div>
+            // Progress is read here only (one boundary per resource).
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    match progress.await {
-                        Ok(p) => view! { <ProgressPanel p=p lang=lang /> }.into_any(),
+                    let answer = progress.await;
+                    let now = answer.as_ref().ok().map(|p| p.status);
+                    if now.is_some() && now != latest.get_untracked() {
+                        latest.set(now);
+                    }
+                    match answer {
+                        Ok(p) => view! {
+                            <ProgressDetails p=p.clone() lang=lang />
+                            <ProgressPanel p=p lang=lang />
+                        }.into_any(),
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
-            <Controls id=id status=status dataset=dataset tables=tables actions=actions />
+            <Controls id=id status=status chosen=chosen tables=tables actions=actions />
             <p class="error" role="alert" data-testid="form-error">
                 {move || {
                     actions.error()
@@ -148,9 +148,11 @@ fn ProgressDetails(p: Progress, lang: Lang) -> impl IntoView {
             Lang::Zh => format!("预计剩余 {}", human_duration(s, lang)),
         });
     view! {
-        {stage_line.map(|s| view! { <span class="stage" data-testid="stage">{s}</span> })}
-        {queue.map(|s| view! { <span class="queue" data-testid="queue-position">{s}</span> })}
-        {eta.map(|s| view! { <span class="eta" data-testid="eta">{s}</span> })}
+        <div class="progress-details">
+            {stage_line.map(|s| view! { <span class="stage" data-testid="stage">{s}</span> })}
+            {queue.map(|s| view! { <span class="queue" data-testid="queue-position">{s}</span> })}
+            {eta.map(|s| view! { <span class="eta" data-testid="eta">{s}</span> })}
+        </div>
     }
 }
 
