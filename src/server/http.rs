@@ -89,6 +89,29 @@ pub async fn guard(State(origins): State<Origins>, req: Request, next: Next) -> 
     response
 }
 
+/// How long a page or server function may take to start answering.
+pub const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A page (or server function) that has not started answering within
+/// `deadline` ([`PAGE_DEADLINE`]) answers 503 instead of holding its connection
+/// for good (Leptos 0.8 can leave a server-rendered page waiting forever on a
+/// boundary it re-walked); the error is logged with the path.
+pub async fn page_deadline(
+    State(deadline): State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(deadline, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(path = %path, "the page did not render within {deadline:?}");
+            AppError::Unavailable("The page could not be rendered; try again".into())
+                .into_response()
+        }
+    }
+}
+
 /// Server functions answer every error with 500; this gives the answer the
 /// status its error carries (`{"status": 404, "detail": …}`), and the
 /// `Retry-After` of a 429 or 503. Plain form posts (JavaScript off) are
@@ -174,6 +197,38 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_page_that_never_answers_is_503_at_the_deadline() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/never",
+                axum::routing::get(std::future::pending::<&'static str>),
+            )
+            .route("/fast", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(
+                std::time::Duration::from_millis(50),
+                page_deadline,
+            ));
+        let get = |path: &str| {
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let fast = app.clone().oneshot(get("/fast")).await.unwrap();
+        assert_eq!(fast.status(), 200);
+        let never = app.oneshot(get("/never")).await.unwrap();
+        assert_eq!(never.status(), 503);
+        let body = axum::body::to_bytes(never.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("try again")),
+            "{body}"
+        );
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -140,9 +140,7 @@ impl Application {
 
         let routes = generate_route_list(App);
         let context_state = state.clone();
-        let router = Router::new()
-            .merge(rest::router())
-            .merge(mcp::router(state.services.clone(), shutdown.child_token()))
+        let pages = Router::new()
             .leptos_routes_with_context(
                 &state,
                 routes,
@@ -164,6 +162,14 @@ impl Application {
                     move || shell(options.clone())
                 },
             )
+            .layer(axum::middleware::from_fn_with_state(
+                http::PAGE_DEADLINE,
+                http::page_deadline,
+            ));
+        let router = Router::new()
+            .merge(rest::router())
+            .merge(mcp::router(state.services.clone(), shutdown.child_token()))
+            .merge(pages)
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
             .layer(axum::middleware::from_fn(touch_session))
             .layer(sessions)

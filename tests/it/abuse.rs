@@ -62,8 +62,7 @@ async fn login_from(
 }
 
 async fn store_rows(app: &TestApp, sql: &str) -> Vec<sqlx::any::AnyRow> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let pool = app.store_pool().await;
     let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
     pool.close().await;
     rows
@@ -821,8 +820,7 @@ async fn a_stored_status_that_does_not_parse_is_an_error_not_a_default() {
     let app = spawn_app(Meta::Sqlite).await;
     let c = app.user("tess").await;
     let id = c.chinook("chinook").await;
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let pool = app.store_pool().await;
     sqlx::query("UPDATE datasets SET status = 'weird' WHERE id = $1")
         .bind(id)
         .execute(&pool)

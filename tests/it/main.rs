@@ -41,6 +41,7 @@ mod inflight;
 mod mcp;
 mod multi;
 mod openapi;
+mod pages;
 mod source_policy;
 mod sources;
 mod tokens;

@@ -65,8 +65,7 @@ async fn running_on(c: &Client, id: i64) -> String {
 }
 
 async fn checkpoint(app: &TestApp, run: i64) -> String {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let pool = app.store_pool().await;
     let c: String = sqlx::query_scalar("SELECT checkpoint FROM training_runs WHERE id = $1")
         .bind(run)
         .fetch_one(&pool)

@@ -15,8 +15,7 @@ on_both!(
 );
 
 async fn store_rows(app: &TestApp, sql: &str) -> Vec<sqlx::any::AnyRow> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let pool = app.store_pool().await;
     let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
     pool.close().await;
     rows

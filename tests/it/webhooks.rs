@@ -142,8 +142,7 @@ async fn terminal_changes_are_posted_signed(meta: Meta) {
     assert_eq!(s, StatusCode::OK, "{again}");
     assert!(again.get("webhook_secret").is_none(), "{again}");
     // Stored encrypted.
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let pool = app.store_pool().await;
     let stored: String = sqlx::query_scalar("SELECT webhook_secret FROM datasets WHERE id = $1")
         .bind(id)
         .fetch_one(&pool)

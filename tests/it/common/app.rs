@@ -16,6 +16,11 @@ use tokio_util::sync::CancellationToken;
 use super::sources::{Server, chinook_sqlite_copy, drop_database, pg_admin_url, unique_db_name};
 pub use super::world::Meta;
 
+/// Far beyond anything a test waits for here: a response that sends nothing for
+/// this long (SSE streams send a keep-alive every 15 s) has stalled, and the test
+/// fails instead of hanging the suite.
+pub const STALLED: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct TestApp {
     pub base: String,
     /// The metadata store's URL (to look at what is stored).
@@ -149,6 +154,26 @@ impl TestApp {
         self.pg_db.as_deref()
     }
 
+    /// A pool on the app's own store, to look at (or damage) what it holds. On
+    /// SQLite it waits for the app's writes (busy timeout) instead of failing.
+    pub async fn store_pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let sqlite = self.database_url.starts_with("sqlite:");
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 30000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&self.database_url)
+            .await
+            .expect("the test opens the app's store")
+    }
+
     /// A client with its own cookie jar (one browser).
     pub fn client(&self) -> Client {
         Client::new(&self.base)
@@ -165,6 +190,7 @@ impl TestApp {
             base: self.base.clone(),
             http: reqwest::Client::builder()
                 .default_headers(headers)
+                .read_timeout(STALLED)
                 .build()
                 .unwrap(),
         }
@@ -192,7 +218,10 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.shutdown.cancel();
-        let _ = self.server.await;
+        // A response that never ends keeps a graceful shutdown waiting: fail, naming the test.
+        if tokio::time::timeout(STALLED, self.server).await.is_err() {
+            panic!("the app did not stop within {STALLED:?}: a response never finished");
+        }
         if let Some(name) = &self.pg_db {
             drop_database(Server::Postgres, name).await;
         }
@@ -212,6 +241,7 @@ impl Client {
             base: base.to_string(),
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                .read_timeout(STALLED)
                 .build()
                 .unwrap(),
         }
