@@ -33,5 +33,5 @@ for _ in $(seq 1 100); do
 done
 
 status=0
-(cd end2end && BASE_URL="http://${DATATRAIN_ADDR}" E2E_SOURCES_DIR="${DATATRAIN_SOURCES_DIR}" npx playwright test) || status=$?
+(cd end2end && BASE_URL="http://${DATATRAIN_ADDR}" E2E_SOURCES_DIR="${DATATRAIN_SOURCES_DIR}" npx playwright test "$@") || status=$?
 exit $status
