@@ -32,12 +32,10 @@ mod support;
 use std::time::Instant;
 
 use common::world::{Meta, World};
-use datatrain::domain::dto::CreateDataset;
 use datatrain::server::config::Config;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::search::text::query_terms;
-use datatrain::server::training::executor::ExecOutcome;
-use support::{PlainBm25, Tally, path_from_env, percentile, read_jsonl};
+use support::{PlainBm25, Tally, Trained, path_from_env, percentile, read_jsonl, train_source};
 
 #[derive(serde::Deserialize)]
 struct Question {
@@ -62,41 +60,18 @@ async fn main() {
         .map(|e| format!("dense on: {} ({})", e.model, e.endpoint_for_logs()))
         .unwrap_or_else(|| "dense off (set DATATRAIN_EMBEDDINGS_URL to fuse embeddings)".into());
     let w = World::with_embedder(Meta::Sqlite, embeddings.map(Embedder::new)).await;
-    std::fs::copy(&source, w.sources_dir.join("bench_merged.sqlite")).expect("copy the source");
-    let src = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        w.sources_dir.join("bench_merged.sqlite").display()
-    ))
-    .await
-    .unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    )
-    .fetch_all(&src)
-    .await
-    .unwrap();
-    src.close().await;
-
-    let ds = w
-        .services
-        .create_dataset(
-            &w.user,
-            &CreateDataset {
-                name: "retrieval".into(),
-                source_url: "sqlite://bench_merged.sqlite".into(),
-                description: None,
-            },
-        )
+    let Trained {
+        dataset_id,
+        version,
+        tables,
+        items,
+        train_secs,
+    } = train_source(&w, &source, "bench_merged.sqlite", "retrieval").await;
+    let ddl = w
+        .store
+        .ddl_items(dataset_id, version, &tables)
         .await
         .unwrap();
-    let t = Instant::now();
-    w.start(ds.id, tables.clone(), None).await;
-    assert_eq!(w.work().await, ExecOutcome::Completed);
-    let train_secs = t.elapsed().as_secs_f64();
-    let row = w.store.dataset(ds.id).await.unwrap().unwrap();
-    let version = row.live_version.expect("a trained version");
-    let items = w.store.version_item_count(version).await.unwrap();
-    let ddl = w.store.ddl_items(ds.id, version, &tables).await.unwrap();
     let plain = PlainBm25::new(
         &ddl.iter()
             .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
@@ -130,7 +105,7 @@ async fn main() {
             base.add(&plain.rank(&text).await, &gold);
             let ddl_only: Vec<String> = w
                 .store
-                .search_version(ds.id, version, &query_terms(&text), 1000)
+                .search_version(dataset_id, version, &query_terms(&text), 1000)
                 .await
                 .unwrap()
                 .into_iter()
@@ -139,7 +114,11 @@ async fn main() {
                 .collect();
             index.add(&ddl_only, &gold);
             let t = Instant::now();
-            let result = w.services.search(&w.user, ds.id, &text, 10).await.unwrap();
+            let result = w
+                .services
+                .search(&w.user, dataset_id, &text, 10)
+                .await
+                .unwrap();
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             api.add(&result.tables, &gold);
             let top: Vec<String> = result

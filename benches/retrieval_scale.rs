@@ -26,10 +26,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use common::world::{Meta, World};
-use datatrain::domain::dto::CreateDataset;
-use datatrain::server::training::executor::ExecOutcome;
 use support::{
-    PlainBm25, Tally, path_from_env, peak_rss_mib, percentile, read_jsonl, reset_peak_rss,
+    PlainBm25, Tally, Trained, path_from_env, peak_rss_mib, percentile, read_jsonl, reset_peak_rss,
+    train_source,
 };
 
 #[derive(serde::Deserialize)]
@@ -97,45 +96,22 @@ async fn measure(
     plain: &mut Option<Vec<Tally>>,
 ) -> StoreRun {
     let w = World::new(meta).await;
-    std::fs::copy(source, w.sources_dir.join("warehouse.sqlite")).expect("copy the source");
-    let src = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        w.sources_dir.join("warehouse.sqlite").display()
-    ))
-    .await
-    .unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
-         AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    )
-    .fetch_all(&src)
-    .await
-    .unwrap();
-    src.close().await;
-    let ds = w
-        .services
-        .create_dataset(
-            &w.user,
-            &CreateDataset {
-                name: "warehouse".into(),
-                source_url: "sqlite://warehouse.sqlite".into(),
-                description: None,
-            },
-        )
-        .await
-        .unwrap();
     reset_peak_rss();
-    let t = Instant::now();
-    w.start(ds.id, tables.clone(), None).await;
-    assert_eq!(w.work().await, ExecOutcome::Completed);
-    let train_secs = t.elapsed().as_secs_f64();
+    let Trained {
+        dataset_id,
+        version,
+        tables,
+        items,
+        train_secs,
+    } = train_source(&w, source, "warehouse.sqlite", "warehouse").await;
     let train_rss = peak_rss_mib();
-    let row = w.store.dataset(ds.id).await.unwrap().unwrap();
-    let version = row.live_version.expect("a trained version");
-    let items = w.store.version_item_count(version).await.unwrap();
 
     if plain.is_none() {
-        let ddl = w.store.ddl_items(ds.id, version, &tables).await.unwrap();
+        let ddl = w
+            .store
+            .ddl_items(dataset_id, version, &tables)
+            .await
+            .unwrap();
         let bm25 = PlainBm25::new(
             &ddl.iter()
                 .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
@@ -159,7 +135,7 @@ async fn measure(
     };
     // One search first, so that loading the version's index is not in the latencies.
     w.services
-        .search(&w.user, ds.id, "warm up", 10)
+        .search(&w.user, dataset_id, "warm up", 10)
         .await
         .unwrap();
     let mut latencies = Vec::new();
@@ -169,7 +145,7 @@ async fn measure(
         let mut shown = 0;
         for (q, gold) in &g.questions {
             let t = Instant::now();
-            let result = w.services.search(&w.user, ds.id, q, 10).await.unwrap();
+            let result = w.services.search(&w.user, dataset_id, q, 10).await.unwrap();
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             tally.add(&result.tables, gold);
             let top: Vec<String> = result

@@ -1,8 +1,67 @@
-//! What the retrieval benchmarks share: the recall tally and the plain BM25
-//! baseline (numbers are printed, never asserted).
+//! What the retrieval benchmarks share: training a merged source, the recall
+//! tally and the plain BM25 baseline (numbers are printed, never asserted).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::common::world::World;
+use datatrain::domain::dto::CreateDataset;
+use datatrain::server::training::executor::ExecOutcome;
+
+/// A merged source trained through the real engine.
+pub struct Trained {
+    pub dataset_id: i64,
+    pub version: i64,
+    /// Every table and view of the source, by name.
+    pub tables: Vec<String>,
+    pub items: i64,
+    pub train_secs: f64,
+}
+
+/// Copies the SQLite file `source` into the world's sources folder as `file`,
+/// creates a dataset `name` over it with all its tables and views, and trains it.
+pub async fn train_source(w: &World, source: &Path, file: &str, name: &str) -> Trained {
+    let copy = w.sources_dir.join(file);
+    std::fs::copy(source, &copy).expect("copy the source");
+    let src = sqlx::SqlitePool::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
+         AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&src)
+    .await
+    .unwrap();
+    src.close().await;
+    let ds = w
+        .services
+        .create_dataset(
+            &w.user,
+            &CreateDataset {
+                name: name.into(),
+                source_url: format!("sqlite://{file}"),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    let t = Instant::now();
+    w.start(ds.id, tables.clone(), None).await;
+    assert_eq!(w.work().await, ExecOutcome::Completed);
+    let train_secs = t.elapsed().as_secs_f64();
+    let row = w.store.dataset(ds.id).await.unwrap().unwrap();
+    let version = row.live_version.expect("a trained version");
+    let items = w.store.version_item_count(version).await.unwrap();
+    Trained {
+        dataset_id: ds.id,
+        version,
+        tables,
+        items,
+        train_secs,
+    }
+}
 
 /// Sums of the metrics over questions.
 #[derive(Default)]
