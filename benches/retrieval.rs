@@ -35,7 +35,9 @@ use common::world::{Meta, World};
 use datatrain::server::config::Config;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::search::text::query_terms;
-use support::{PlainBm25, Tally, Trained, path_from_env, percentile, read_jsonl, train_source};
+use support::{
+    Tally, Trained, path_from_env, percentile, plain_baseline, read_jsonl, train_source,
+};
 
 #[derive(serde::Deserialize)]
 struct Question {
@@ -67,17 +69,7 @@ async fn main() {
         items,
         train_secs,
     } = train_source(&w, &source, "bench_merged.sqlite", "retrieval").await;
-    let ddl = w
-        .store
-        .ddl_items(dataset_id, version, &tables)
-        .await
-        .unwrap();
-    let plain = PlainBm25::new(
-        &ddl.iter()
-            .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let plain = plain_baseline(&w, dataset_id, version, &tables).await;
     println!(
         "retrieval: {} tables, {} questions ({}); trained {items} items in {train_secs:.2} s; {dense}",
         tables.len(),

@@ -27,8 +27,8 @@ use std::time::Instant;
 
 use common::world::{Meta, World};
 use support::{
-    PlainBm25, Tally, Trained, path_from_env, peak_rss_mib, percentile, read_jsonl, reset_peak_rss,
-    train_source,
+    Tally, Trained, path_from_env, peak_rss_mib, percentile, plain_baseline, read_jsonl,
+    reset_peak_rss, train_source,
 };
 
 #[derive(serde::Deserialize)]
@@ -107,17 +107,7 @@ async fn measure(
     let train_rss = peak_rss_mib();
 
     if plain.is_none() {
-        let ddl = w
-            .store
-            .ddl_items(dataset_id, version, &tables)
-            .await
-            .unwrap();
-        let bm25 = PlainBm25::new(
-            &ddl.iter()
-                .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+        let bm25 = plain_baseline(&w, dataset_id, version, &tables).await;
         let mut tallies = Vec::new();
         for g in groups {
             let mut tally = Tally::default();

@@ -63,6 +63,26 @@ pub async fn train_source(w: &World, source: &Path, file: &str, name: &str) -> T
     }
 }
 
+/// The plain BM25 baseline over the raw DDL texts of a trained version's `tables`.
+pub async fn plain_baseline(
+    w: &World,
+    dataset_id: i64,
+    version: i64,
+    tables: &[String],
+) -> PlainBm25 {
+    let ddl = w
+        .store
+        .ddl_items(dataset_id, version, tables)
+        .await
+        .unwrap();
+    PlainBm25::new(
+        &ddl.iter()
+            .map(|h| (h.table_name.clone().unwrap_or_default(), h.content.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .await
+}
+
 /// Sums of the metrics over questions.
 #[derive(Default)]
 pub struct Tally {
