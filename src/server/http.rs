@@ -94,8 +94,9 @@ pub const PAGE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30
 
 /// A page (or server function) that has not started answering within
 /// `deadline` ([`PAGE_DEADLINE`]) answers 503 instead of holding its connection
-/// for good (Leptos 0.8 can leave a server-rendered page waiting forever on a
-/// boundary it re-walked); the error is logged with the path.
+/// for good (defence in depth: the two ways Leptos 0.8 left a page waiting
+/// forever here, a page rebuilt inside a boundary and a route list generated
+/// while another server rendered, are fixed); the error is logged with the path.
 pub async fn page_deadline(
     State(deadline): State<std::time::Duration>,
     req: Request,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -138,7 +138,7 @@ impl Application {
             ))
             .with_signed(Key::from(&key));
 
-        let routes = generate_route_list(App);
+        let routes = route_list();
         let context_state = state.clone();
         let pages = Router::new()
             .leptos_routes_with_context(
@@ -385,4 +385,14 @@ pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
     std::io::Write::write_all(&mut file, &key)?;
     tracing::info!(path = %path.display(), "created a new key file");
     Ok(key)
+}
+
+/// The app's page routes, generated once per process. Generating them renders
+/// the app with resource loading suppressed by a process-wide flag (leptos
+/// #4773): a resource another server in the same process first polls meanwhile
+/// never loads and its page never finishes. Once per process, before any server
+/// of it serves, nothing renders during a generation.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }

@@ -13,6 +13,8 @@ use crate::common::app::{Meta, TestApp, spawn_app};
 /// How many times each page is fetched, and how many at once.
 const ROUNDS: usize = 100;
 const AT_ONCE: usize = 8;
+/// Servers started (and stopped) while another one serves pages.
+const STARTS: usize = 20;
 
 async fn pages_always_finish(app: &TestApp) {
     // A new account (the empty list, with the demo offer), then one with a dataset.
@@ -46,7 +48,12 @@ async fn pages_always_finish(app: &TestApp) {
 }
 
 async fn fetch_all(c: &crate::common::app::Client, paths: Vec<String>) {
-    let jobs = (0..ROUNDS).flat_map(|_| paths.iter().cloned());
+    fetch_all_n(c, paths, ROUNDS).await
+}
+
+/// Fetches each path `rounds` times, [`AT_ONCE`] at a time; fails naming each that did not finish.
+async fn fetch_all_n(c: &crate::common::app::Client, paths: Vec<String>, rounds: usize) {
+    let jobs = (0..rounds).flat_map(|_| paths.iter().cloned());
     let unfinished: Vec<String> = futures::stream::iter(jobs)
         .map(|path| {
             async move {
@@ -86,5 +93,30 @@ async fn pages_always_finish_on_a_current_thread_runtime() {
 async fn pages_always_finish_on_a_multi_thread_runtime() {
     let app = spawn_app(Meta::Sqlite).await;
     pages_always_finish(&app).await;
+    app.stop().await;
+}
+
+/// Pages finish while other servers start in the same process. (Leptos marks
+/// a route-list generation in a process-wide flag, and a resource first polled
+/// while it is set never loads — leptos #4773 — so each start regenerating the
+/// list would, now and then, stall a page another server is rendering.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_other_servers_start() {
+    let app = spawn_app(Meta::Sqlite).await;
+    let c = app.user("olga").await;
+    let starts = tokio::spawn(async {
+        for _ in 0..STARTS {
+            spawn_app(Meta::Sqlite).await.stop().await;
+        }
+    });
+    let paths = vec![
+        "/".to_string(),
+        "/datasets/new".to_string(),
+        "/account".to_string(),
+    ];
+    while !starts.is_finished() {
+        fetch_all_n(&c, paths.clone(), 1).await;
+    }
+    starts.await.unwrap();
     app.stop().await;
 }
