@@ -22,7 +22,7 @@
 mod common;
 mod support;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Instant;
 
 use common::world::{Meta, World};
@@ -90,7 +90,7 @@ struct StoreRun {
 
 async fn measure(
     meta: Meta,
-    source: &PathBuf,
+    source: &Path,
     groups: &[Group],
     misses: usize,
     plain: &mut Option<Vec<Tally>>,
