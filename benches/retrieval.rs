@@ -36,7 +36,7 @@ use datatrain::server::config::Config;
 use datatrain::server::embeddings::Embedder;
 use datatrain::server::search::text::query_terms;
 use support::{
-    Tally, Trained, path_from_env, percentile, plain_baseline, read_jsonl, train_source,
+    Tally, Trained, missed, path_from_env, percentile, plain_baseline, read_jsonl, train_source,
 };
 
 #[derive(serde::Deserialize)]
@@ -113,13 +113,7 @@ async fn main() {
                 .unwrap();
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             api.add(&result.tables, &gold);
-            let top: Vec<String> = result
-                .tables
-                .iter()
-                .take(5)
-                .map(|t| t.to_lowercase())
-                .collect();
-            if !gold.iter().all(|g| top.contains(g)) {
+            if let Some(top) = missed(&result.tables, &gold) {
                 misses.push(format!("  {text}\n    gold {gold:?}\n    got  {top:?}"));
             }
         }

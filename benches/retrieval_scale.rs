@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use common::world::{Meta, World};
 use support::{
-    Tally, Trained, path_from_env, peak_rss_mib, percentile, plain_baseline, read_jsonl,
+    Tally, Trained, missed, path_from_env, peak_rss_mib, percentile, plain_baseline, read_jsonl,
     reset_peak_rss, train_source,
 };
 
@@ -138,13 +138,9 @@ async fn measure(
             let result = w.services.search(&w.user, dataset_id, q, 10).await.unwrap();
             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             tally.add(&result.tables, gold);
-            let top: Vec<String> = result
-                .tables
-                .iter()
-                .take(5)
-                .map(|t| t.to_lowercase())
-                .collect();
-            if shown < misses && !gold.iter().all(|g| top.contains(g)) {
+            if shown < misses
+                && let Some(top) = missed(&result.tables, gold)
+            {
                 shown += 1;
                 println!(
                     "miss [{store}, {}] {q}\n  gold {gold:?}\n  got  {top:?}",

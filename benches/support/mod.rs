@@ -83,6 +83,12 @@ pub async fn plain_baseline(
     .await
 }
 
+/// The top 5 of `ranked` (lowercase) when it misses one of the `gold` tables (lowercase).
+pub fn missed(ranked: &[String], gold: &[String]) -> Option<Vec<String>> {
+    let top: Vec<String> = ranked.iter().take(5).map(|t| t.to_lowercase()).collect();
+    (!gold.iter().all(|g| top.contains(g))).then_some(top)
+}
+
 /// Sums of the metrics over questions.
 #[derive(Default)]
 pub struct Tally {
